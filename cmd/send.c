@@ -1,0 +1,199 @@
+/*
+ * send.c: `fdpass send`, store fds under a name: the caller's own fds, files
+ * it opens, or sockets it creates.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <fcntl.h>
+#include <getopt.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+
+/* An fd the command opens itself, in command-line order. */
+struct send_source {
+	const char	*arg;
+	int		 oflags;	/* open(2) flags for --file; -1 for --listen */
+};
+
+/* Open flags a --flags word stands for, and what it clears. */
+struct open_word {
+	const char	*word;
+	int		 set;
+	int		 clear;
+};
+
+static const struct open_word open_words[] = {
+	{ "r",		O_RDONLY,	O_ACCMODE },
+	{ "w",		O_WRONLY,	O_ACCMODE },
+	{ "rw",		O_RDWR,		O_ACCMODE },
+	{ "append",	O_APPEND,	0 },
+	{ "create",	O_CREAT,	0 },
+	{ "trunc",	O_TRUNC,	0 },
+	{ "nonblock",	O_NONBLOCK,	0 },
+};
+
+/* --flags LIST: a comma list of open_words; -1 names the bad word. */
+static int
+parse_open_flags(char *list)
+{
+	char *word, *save = NULL;
+	size_t i;
+	int flags = O_RDONLY;
+
+	for (word = strtok_r(list, ",", &save); word != NULL;
+	    word = strtok_r(NULL, ",", &save)) {
+		for (i = 0; i < sizeof(open_words) / sizeof(open_words[0]); i++)
+			if (strcmp(word, open_words[i].word) == 0)
+				break;
+		if (i == sizeof(open_words) / sizeof(open_words[0])) {
+			cmd_warn("send", "--flags: unknown flag '%s' (r, w, rw, "
+			    "append, create, trunc, nonblock)", word);
+			return -1;
+		}
+		flags = (flags & ~open_words[i].clear) | open_words[i].set;
+	}
+	return flags;
+}
+
+/* Open every --file and --listen in order; on failure close what was opened. */
+static int
+open_sources(const struct send_source *src, size_t n, int *fds)
+{
+	size_t i;
+	int fd;
+
+	for (i = 0; i < n; i++) {
+		if (src[i].oflags == -1)
+			fd = fdp_listener_open(src[i].arg, FDP_LISTEN_STREAM);
+		else
+			fd = open(src[i].arg, src[i].oflags | O_CLOEXEC |
+			    O_NOCTTY, 0666);
+		if (fd < 0) {
+			cmd_warn("send", "%s: %s", src[i].arg,
+			    fdp_strerror(src[i].oflags == -1 ? fd : FDP_ESYS));
+			fdp_close_fds(fds, i);
+			return -1;
+		}
+		fds[i] = fd;
+	}
+	return 0;
+}
+
+/* FD arguments must name fds this process already has open. */
+static int
+parse_fd_args(char **args, int n, int *fds)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		fds[i] = cmd_parse_int(args[i]);
+		if (!fdp_fd_is_open(fds[i])) {
+			cmd_warn("send", "'%s' is not an open file descriptor",
+			    args[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static const struct option send_options[] = {
+	{ "socket",	required_argument,	NULL,	's' },
+	{ "replace",	no_argument,		NULL,	'r' },
+	{ "file",	required_argument,	NULL,	'f' },
+	{ "flags",	required_argument,	NULL,	'o' },
+	{ "listen",	required_argument,	NULL,	'l' },
+	{ "help",	no_argument,		NULL,	'h' },
+	{ NULL,		0,			NULL,	0 }
+};
+
+static int
+send_run(int argc, char **argv)
+{
+	struct send_source src[FDP_MAX_FDS];
+	struct fdp_reply r;
+	const char *socket_opt = NULL, *name;
+	int fds[FDP_MAX_FDS], oflags = O_RDONLY, ch, sock, status;
+	size_t nsrc = 0, nfds, total;
+	uint32_t flags = 0;
+
+	while ((ch = getopt_long(argc, argv, "s:rf:o:l:h", send_options,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			socket_opt = optarg;
+			break;
+		case 'r':
+			flags |= FDP_F_REPLACE;
+			break;
+		case 'o':
+			if ((oflags = parse_open_flags(optarg)) == -1)
+				return EXIT_USAGE;
+			break;
+		case 'f':
+		case 'l':
+			if (nsrc == FDP_MAX_FDS) {
+				cmd_warn("send", "too many file descriptors; "
+				    "a group holds at most %d", FDP_MAX_FDS);
+				return EXIT_USAGE;
+			}
+			src[nsrc].arg = optarg;
+			src[nsrc++].oflags = ch == 'f' ? oflags : -1;
+			break;
+		case 'h':
+			return cmd_usage(&cmd_send, stdout, 0);
+		default:
+			return cmd_usage(&cmd_send, stderr, EXIT_USAGE);
+		}
+	}
+	if (optind >= argc)
+		return cmd_usage(&cmd_send, stderr, EXIT_USAGE);
+	name = argv[optind++];
+	if (!cmd_name_ok("send", name))
+		return EXIT_USAGE;
+	total = nsrc + (size_t)(argc - optind);
+	if (total > FDP_MAX_FDS) {
+		cmd_warn("send", "%s: too many file descriptors (%zu); a group "
+		    "holds at most %d", name, total, FDP_MAX_FDS);
+		return EXIT_USAGE;
+	}
+	nfds = (size_t)(argc - optind);
+	if (parse_fd_args(argv + optind, argc - optind, fds + nsrc) == -1)
+		return EXIT_USAGE;
+	if (total == 0) {
+		if (!fdp_fd_is_open(0)) {
+			cmd_warn("send", "standard input is closed; name the "
+			    "file descriptors to send");
+			return EXIT_USAGE;
+		}
+		fds[0] = 0;
+		nfds = 1;
+	}
+	if (open_sources(src, nsrc, fds) == -1)
+		return EXIT_SYSTEM;
+	if ((sock = cmd_connect("send", socket_opt, &status)) >= 0) {
+		status = cmd_call_status("send", name, fdp_call(sock,
+		    FDP_OP_STORE, flags, name, fds, nsrc + nfds, &r), &r);
+		close(sock);
+	}
+	fdp_close_fds(fds, nsrc);
+	return status;
+}
+
+const struct cmd_entry cmd_send = {
+	"send",
+	"send [-s ADDR] [--replace] [--flags LIST] [--file PATH]... "
+	    "[--listen SPEC]... NAME [FD...]\n"
+	"Store file descriptors in the broker under NAME (default: fd 0).\n"
+	"  -s, --socket ADDR  broker address (path or @abstract)\n"
+	"  -r, --replace      replace a group already held under NAME\n"
+	"  -f, --file PATH    open PATH and store it\n"
+	"  -o, --flags LIST   open flags for the --file options after it:\n"
+	"                     r (default), w, rw, append, create, trunc, nonblock\n"
+	"  -l, --listen SPEC  create a listening socket and store it:\n"
+	"                     tcp:HOST:PORT, udp:HOST:PORT, unix:PATH, @NAME\n",
+	send_run,
+};

@@ -1,0 +1,317 @@
+/*
+ * addr.c: addresses. Unix addresses ("@name" abstract or a path) for the
+ * broker, and listener specs (tcp:, udp:, unix:, @, paths) for sockets the
+ * commands create and hand on.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <sys/stat.h>
+
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <netdb.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fdpass.h"
+
+/* Both the broker and its clients start from an address as the user wrote it. */
+int
+fdp_addr_parse(const char *text, struct fdp_addr *a)
+{
+	size_t n = strlen(text);
+	size_t room = sizeof(a->sun.sun_path);
+
+	memset(a, 0, sizeof(*a));
+	a->sun.sun_family = AF_UNIX;
+	if (n == 0 || (text[0] == '@' && n == 1))
+		return FDP_EADDR;
+	if (text[0] == '@') {
+		if (n > room)
+			return FDP_EADDRLEN;
+		memcpy(a->sun.sun_path + 1, text + 1, n - 1);
+		a->len = offsetof(struct sockaddr_un, sun_path) + n;
+		return 0;
+	}
+	if (n >= room)
+		return FDP_EADDRLEN;
+	memcpy(a->sun.sun_path, text, n);
+	a->len = offsetof(struct sockaddr_un, sun_path) + n + 1;
+	return 0;
+}
+
+/* Abstract names have no file to create, check or remove. */
+int
+fdp_addr_is_abstract(const struct fdp_addr *a)
+{
+	return a->sun.sun_path[0] == '\0';
+}
+
+/* Every command finds the broker the same way, so all agree without flags. */
+const char *
+fdp_broker_address(const char *option, char *buf, size_t len)
+{
+	const char *env;
+	int n;
+
+	if (option != NULL && *option != '\0')
+		n = snprintf(buf, len, "%s", option);
+	else if ((env = getenv("FDPASS_SOCKET")) != NULL && *env != '\0')
+		n = snprintf(buf, len, "%s", env);
+	else if ((env = getenv("XDG_RUNTIME_DIR")) != NULL && *env == '/')
+		n = snprintf(buf, len, "%s/fdpass.sock", env);
+	else if (geteuid() == 0)
+		n = snprintf(buf, len, "/run/fdpass.sock");
+	else
+		n = snprintf(buf, len, "/tmp/fdpass-%lu.sock",
+		    (unsigned long)geteuid());
+	return n < 0 || (size_t)n >= len ? NULL : buf;
+}
+
+/*
+ * A socket file whose server is gone may be replaced: 1. A live server (even
+ * one too busy to accept: the probe does not wait) or anything else: 0.
+ * A file that is not a socket: -1 with EADDRINUSE, so it is never removed.
+ */
+static int
+fdp_path_is_stale(const struct fdp_addr *a, int type)
+{
+	struct stat st;
+	int fd, rc;
+
+	if (lstat(a->sun.sun_path, &st) == -1)
+		return 0;
+	if (!S_ISSOCK(st.st_mode)) {
+		errno = EADDRINUSE;
+		return -1;
+	}
+	if ((fd = socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) == -1)
+		return -1;
+	rc = connect(fd, (const struct sockaddr *)&a->sun, a->len);
+	rc = rc == -1 && errno == ECONNREFUSED;
+	close(fd);
+	return rc;
+}
+
+/* Bind with a umask that keeps others out when the caller asks for it. */
+static int
+fdp_bind_unix(int fd, const struct fdp_addr *a, int restrict_mode)
+{
+	mode_t old = 0;
+	int rc, saved;
+
+	if (restrict_mode)
+		old = umask(0177);
+	rc = bind(fd, (const struct sockaddr *)&a->sun, a->len);
+	saved = errno;
+	if (restrict_mode)
+		umask(old);
+	errno = saved;
+	return rc;
+}
+
+/* Listeners on Unix addresses, for the broker and for `send --listen`. */
+int
+fdp_listen_unix(const struct fdp_addr *a, int type, int restrict_mode)
+{
+	int fd, stale, saved;
+
+	if ((fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0)) == -1)
+		return FDP_ESYS;
+	if (fdp_bind_unix(fd, a, restrict_mode) == -1) {
+		if (errno != EADDRINUSE)
+			goto fail;
+		stale = fdp_addr_is_abstract(a) ? 0 : fdp_path_is_stale(a, type);
+		if (stale == 0) {
+			close(fd);
+			return FDP_EINUSE;
+		}
+		if (stale == -1 || unlink(a->sun.sun_path) == -1 ||
+		    fdp_bind_unix(fd, a, restrict_mode) == -1)
+			goto fail;
+	}
+	if (type != SOCK_DGRAM && listen(fd, SOMAXCONN) == -1) {
+		saved = errno;
+		fdp_unlink_unix(a);
+		errno = saved;
+		goto fail;
+	}
+	return fd;
+fail:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return FDP_ESYS;
+}
+
+/* Clients, and the tests, connect with a plain blocking connect. */
+int
+fdp_connect_unix(const struct fdp_addr *a, int type)
+{
+	int fd, saved;
+
+	if ((fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0)) == -1)
+		return FDP_ESYS;
+	while (connect(fd, (const struct sockaddr *)&a->sun, a->len) == -1) {
+		if (errno == EINTR)
+			continue;
+		if (errno == EISCONN)
+			break;
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return FDP_ESYS;
+	}
+	return fd;
+}
+
+/* A broker that stops cleanly leaves no socket file behind. */
+void
+fdp_unlink_unix(const struct fdp_addr *a)
+{
+	if (!fdp_addr_is_abstract(a))
+		unlink(a->sun.sun_path);
+}
+
+/*
+ * Split "HOST:PORT", "[V6]:PORT" or "PORT" into host (NULL for every
+ * address) and port, in place.
+ */
+static int
+fdp_split_host_port(char *s, char **host, char **port)
+{
+	char *colon;
+
+	if (s[0] == '[') {
+		char *end = strchr(s, ']');
+
+		if (end == NULL || end[1] != ':' || end[2] == '\0')
+			return FDP_EADDR;
+		*end = '\0';
+		*host = s + 1;
+		*port = end + 2;
+		return 0;
+	}
+	if ((colon = strrchr(s, ':')) == NULL) {
+		*host = NULL;
+		*port = s;
+		return *s == '\0' || s[strspn(s, "0123456789")] != '\0' ?
+		    FDP_EADDR : 0;
+	}
+	if (strchr(s, ':') != colon || colon[1] == '\0')
+		return FDP_EADDR;
+	*colon = '\0';
+	*host = (*s == '\0' || strcmp(s, "*") == 0) ? NULL : s;
+	*port = colon + 1;
+	return 0;
+}
+
+/* Bind one resolved address; stream sockets also listen. */
+static int
+fdp_bind_inet(const struct addrinfo *ai)
+{
+	int fd, one = 1, zero = 0, saved;
+
+	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+	    ai->ai_protocol);
+	if (fd == -1)
+		return FDP_ESYS;
+	if (ai->ai_socktype == SOCK_STREAM)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ai->ai_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+	if (bind(fd, ai->ai_addr, ai->ai_addrlen) == -1 ||
+	    (ai->ai_socktype == SOCK_STREAM && listen(fd, SOMAXCONN) == -1)) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return FDP_ESYS;
+	}
+	return fd;
+}
+
+/* Resolve a host and numeric port for one family and bind the first that takes. */
+static int
+fdp_resolve_bind(const char *host, const char *port, int socktype, int family)
+{
+	struct addrinfo hints, *res, *ai;
+	int fd = FDP_ERESOLVE, rc;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = family;
+	hints.ai_socktype = socktype;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0)
+		return rc == EAI_SYSTEM ? FDP_ESYS : FDP_ERESOLVE;
+	for (ai = res; ai != NULL; ai = ai->ai_next)
+		if ((fd = fdp_bind_inet(ai)) >= 0)
+			break;
+	freeaddrinfo(res);
+	return fd;
+}
+
+/* TCP and UDP listeners; "every address" means dual-stack IPv6 where there is IPv6. */
+static int
+fdp_listen_inet(char *rest, int socktype)
+{
+	char *host, *port;
+	int fd;
+
+	if ((fd = fdp_split_host_port(rest, &host, &port)) != 0)
+		return fd;
+	if (host != NULL)
+		return fdp_resolve_bind(host, port, socktype, AF_UNSPEC);
+	fd = fdp_resolve_bind(NULL, port, socktype, AF_INET6);
+	if (fd == FDP_ESYS && errno == EAFNOSUPPORT)
+		fd = fdp_resolve_bind(NULL, port, socktype, AF_INET);
+	return fd;
+}
+
+/* Map a FDP_LISTEN_* choice to the Unix socket type it stands for. */
+static int
+fdp_unix_type(int deftype)
+{
+	if (deftype == FDP_LISTEN_DGRAM)
+		return SOCK_DGRAM;
+	if (deftype == FDP_LISTEN_SEQPACKET)
+		return SOCK_SEQPACKET;
+	return SOCK_STREAM;
+}
+
+/* Every command that creates a socket to hand on parses its spec here. */
+int
+fdp_listener_open(const char *spec, int deftype)
+{
+	struct fdp_addr a;
+	char buf[512];
+	const char *unix_text = NULL;
+	int socktype, rc;
+
+	if (strncmp(spec, "unix:", 5) == 0)
+		unix_text = spec + 5;
+	else if (spec[0] == '@' || spec[0] == '/')
+		unix_text = spec;
+	if (unix_text != NULL) {
+		if ((rc = fdp_addr_parse(unix_text, &a)) != 0)
+			return rc;
+		return fdp_listen_unix(&a, fdp_unix_type(deftype), 0);
+	}
+	if (strncmp(spec, "tcp:", 4) == 0) {
+		socktype = SOCK_STREAM;
+		spec += 4;
+	} else if (strncmp(spec, "udp:", 4) == 0) {
+		socktype = SOCK_DGRAM;
+		spec += 4;
+	} else if (deftype == FDP_LISTEN_SEQPACKET)
+		return FDP_EADDR;
+	else
+		socktype = deftype == FDP_LISTEN_DGRAM ? SOCK_DGRAM : SOCK_STREAM;
+	if (strlen(spec) >= sizeof(buf))
+		return FDP_EADDRLEN;
+	strcpy(buf, spec);
+	return fdp_listen_inet(buf, socktype);
+}

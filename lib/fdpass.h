@@ -1,0 +1,237 @@
+/*
+ * libfdpass: the internal fd-passing library every fdpass command uses.
+ * This is its one public header.
+ *
+ * THE OWNERSHIP RULE, followed by every function here and by every caller:
+ *   Whoever holds an fd closes it. A function that is handed fds only to read
+ *   or send them (const int *) borrows them and never closes them. A function
+ *   that returns fds hands them over: the caller now holds them. A function
+ *   that fails closes every fd it received or opened before it returns, so an
+ *   error path never leaks and never hands over half a result.
+ *
+ * Every fd this library opens or receives carries close-on-exec.
+ *
+ * Errors: functions return a negative FDP_E* code. FDP_ESYS means errno says
+ * why; fdp_strerror() turns any code into a sentence.
+ */
+#ifndef FDPASS_H
+#define FDPASS_H
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "protocol.h"
+
+/* SCM_MAX_FD: the kernel's limit of fds in one SCM_RIGHTS message. */
+#define FDP_MAX_FDS	253
+
+/* Library error codes (negative; 0 and up mean success). */
+#define FDP_ESYS	(-1)	/* errno holds the reason */
+#define FDP_ETOOMANYFDS	(-2)	/* more than FDP_MAX_FDS fds for one message */
+#define FDP_ECTRUNC	(-3)	/* the kernel dropped fds in transit (receiver's fd limit) */
+#define FDP_ECMSG	(-4)	/* control message of the wrong level, type or length */
+#define FDP_ETOOBIG	(-5)	/* record larger than the buffer offered */
+#define FDP_EADDRLEN	(-6)	/* address too long for sun_path */
+#define FDP_EADDR	(-7)	/* address malformed */
+#define FDP_ERESOLVE	(-8)	/* host or port not found */
+#define FDP_EINUSE	(-9)	/* a live server already answers at the address */
+#define FDP_EPROTO	(-10)	/* peer sent a record that is not fdpass protocol */
+#define FDP_EVERSION	(-11)	/* peer speaks another protocol version */
+#define FDP_ECLOSED	(-12)	/* peer closed the connection */
+
+/* A sentence for any FDP_E* code; for FDP_ESYS, strerror(errno) as it is now. */
+const char	*fdp_strerror(int err);
+
+/* ---- msg.c: messages and fds ---- */
+
+/*
+ * Send one record of len bytes (len >= 1) with nfds borrowed fds attached.
+ * Retries EINTR; never raises SIGPIPE. Returns len or an FDP_E* code
+ * (FDP_ETOOMANYFDS past FDP_MAX_FDS, before anything is sent).
+ */
+ssize_t		 fdp_send_msg(int sock, const void *buf, size_t len,
+		    const int *fds, size_t nfds);
+
+/*
+ * Receive one record into buf and the fds attached to it into fds. *nfds is
+ * the room in fds on entry and the number stored on return; fds beyond the
+ * room are closed at once. The control buffer has room for FDP_MAX_FDS fds,
+ * so a sender cannot make the kernel truncate. Every fd stored carries
+ * close-on-exec. Returns the record's length or an FDP_E* code. 0 means the
+ * peer closed, or sent an empty record, which ends a conversation just the
+ * same: any fds it carried are closed. On an FDP_E* code no fd is stored or
+ * left open: FDP_ECTRUNC when the
+ * kernel dropped fds, FDP_ECMSG for a malformed control message, FDP_ETOOBIG
+ * when the record did not fit in buf. Retries EINTR.
+ */
+ssize_t		 fdp_recv_msg(int sock, void *buf, size_t len, int *fds,
+		    size_t *nfds);
+
+/* Close n fds and set each slot to -1. */
+void		 fdp_close_fds(int *fds, size_t n);
+
+/* Whether fd is an open descriptor of this process. */
+int		 fdp_fd_is_open(int fd);
+
+/* ---- addr.c: addresses ---- */
+
+/* A Unix socket address: a path, or an abstract name written "@name". */
+struct fdp_addr {
+	struct sockaddr_un	sun;
+	socklen_t		len;
+};
+
+/* Parse "@name" (abstract) or a path into a; FDP_EADDR or FDP_EADDRLEN. */
+int		 fdp_addr_parse(const char *text, struct fdp_addr *a);
+
+/* Whether a names the abstract namespace. */
+int		 fdp_addr_is_abstract(const struct fdp_addr *a);
+
+/*
+ * The broker address to use: the option if given, else $FDPASS_SOCKET, else
+ * $XDG_RUNTIME_DIR/fdpass.sock, else /run/fdpass.sock for root and
+ * /tmp/fdpass-UID.sock for anyone else. Returns buf, or NULL if too long.
+ */
+const char	*fdp_broker_address(const char *option, char *buf, size_t len);
+
+/*
+ * Bind and, for stream and seqpacket types, listen on a Unix address; type is
+ * SOCK_STREAM, SOCK_SEQPACKET or SOCK_DGRAM. With restrict_mode a path
+ * socket is created under umask 077 (mode 0600). A socket file left at the
+ * path is removed only after connect() to it is refused: a live server there
+ * gives FDP_EINUSE, a file that is not a socket FDP_ESYS (EADDRINUSE).
+ * Returns a close-on-exec, blocking fd.
+ */
+int		 fdp_listen_unix(const struct fdp_addr *a, int type,
+		    int restrict_mode);
+
+/* Connect to a Unix address; returns a close-on-exec, blocking fd. */
+int		 fdp_connect_unix(const struct fdp_addr *a, int type);
+
+/* Remove a path socket's file; nothing for abstract addresses. */
+void		 fdp_unlink_unix(const struct fdp_addr *a);
+
+/* Socket types a listener spec may ask for when it leaves the choice open. */
+#define FDP_LISTEN_STREAM	0
+#define FDP_LISTEN_DGRAM	1	/* udp, or SOCK_DGRAM for Unix */
+#define FDP_LISTEN_SEQPACKET	2	/* Unix only */
+
+/*
+ * Open a bound (and, for connection types, listening) socket from a spec:
+ * tcp:HOST:PORT, udp:HOST:PORT, unix:PATH, @NAME, /PATH, HOST:PORT or PORT.
+ * HOST may be "*" or empty for every address, and [V6ADDR] for IPv6; PORT
+ * is a number. Specs
+ * without a scheme take the type from deftype. Returns a close-on-exec fd.
+ */
+int		 fdp_listener_open(const char *spec, int deftype);
+
+/* ---- cred.c: peer credentials ---- */
+
+struct fdp_cred {
+	pid_t	pid;
+	uid_t	uid;
+	gid_t	gid;
+};
+
+/* The credentials of a connected Unix socket's peer, as of connect(). */
+int		 fdp_peer_cred(int sock, struct fdp_cred *c);
+
+/* ---- describe.c: what an fd is ---- */
+
+#define FDP_DESC_MAX_FIELDS	24
+
+/* What a field's value is, so JSON can print numbers and booleans bare. */
+enum fdp_field_type {
+	FDP_FIELD_STRING,
+	FDP_FIELD_NUMBER,
+	FDP_FIELD_BOOLEAN	/* value is "yes" or "no" */
+};
+
+/* One key=value fact about an fd. */
+struct fdp_field {
+	const char		*key;
+	const char		*value;
+	enum fdp_field_type	 type;
+};
+
+/*
+ * What fdp_describe() learned: a kind and facts specific to that kind. The
+ * values point into text, so copy a description with fdp_describe(), never
+ * by value.
+ */
+struct fdp_desc {
+	const char		*kind;
+	size_t			 nfields;
+	struct fdp_field	 fields[FDP_DESC_MAX_FIELDS];
+	size_t			 used;		/* bytes of text in use */
+	char			 text[4096 + PATH_MAX];
+};
+
+/* Describe fd without changing its state (no reads, no seeks). */
+int		 fdp_describe(int fd, struct fdp_desc *d);
+
+/*
+ * Print "KIND key=value ..." and a newline; a value that is empty or holds a
+ * blank, quote, backslash, '=' or a byte outside printable ASCII is quoted
+ * with C escapes.
+ */
+void		 fdp_desc_print_text(FILE *f, const struct fdp_desc *d);
+
+/* Print one JSON object {"kind":..., fields...} with no newline. */
+void		 fdp_desc_print_json(FILE *f, const struct fdp_desc *d);
+
+/* ---- proto.c: the protocol ---- */
+
+/* Whether name follows systemd's fd-name rules; 0 or FDP_S_BADNAME. */
+int		 fdp_name_check(const char *name, size_t len);
+
+/* A sentence for an FDP_S_* reply status. */
+const char	*fdp_status_text(uint32_t status);
+
+/* Fill in a header for a record of the current protocol version. */
+void		 fdp_header_init(struct fdp_wire_header *h, uint16_t op,
+		    uint32_t flags, uint32_t status);
+
+/*
+ * Check a received record's header: FDP_EPROTO if it is short or has the
+ * wrong magic, FDP_EVERSION if its version is not ours. Copies the header
+ * out (records need not be aligned) and returns 0.
+ */
+int		 fdp_header_check(const void *buf, size_t len,
+		    struct fdp_wire_header *h);
+
+/* A reply as a client receives it: the record, its header and its fds. */
+struct fdp_reply {
+	struct fdp_wire_header	 h;
+	const unsigned char	*payload;	/* points into record */
+	size_t			 len;		/* payload bytes */
+	size_t			 nfds;		/* fds held in fds[] */
+	int			 fds[FDP_MAX_FDS];
+	unsigned char		 record[FDP_PROTO_MAX_RECORD];
+};
+
+/*
+ * Connect to the broker (or a listening peer) at an address text, as a
+ * client: a blocking SOCK_SEQPACKET socket.
+ */
+int		 fdp_client_connect(const char *address);
+
+/*
+ * Send one request (name may be NULL for none, at most 255 bytes; fds are
+ * borrowed) and receive the first reply record into r, which then holds its fds. A version or
+ * framing problem in the reply gives FDP_EVERSION / FDP_EPROTO with no fds
+ * held. Returns 0 (look at r->h.status) or an FDP_E* code.
+ */
+int		 fdp_call(int sock, uint16_t op, uint32_t flags,
+		    const char *name, const int *fds, size_t nfds,
+		    struct fdp_reply *r);
+
+/* Receive a further reply record of an answer sent as several. */
+int		 fdp_reply_recv(int sock, uint16_t op, struct fdp_reply *r);
+
+#endif

@@ -1,0 +1,141 @@
+/*
+ * proto.c: the fdpass protocol (protocol.h): naming rules, status words,
+ * record headers, and a client's request/reply round trip.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fdpass.h"
+
+/* Names become LISTEN_FDNAMES entries, so they follow systemd's rules. */
+int
+fdp_name_check(const char *name, size_t len)
+{
+	size_t i;
+
+	if (len < 1 || len > 255)
+		return FDP_S_BADNAME;
+	for (i = 0; i < len; i++)
+		if (name[i] < 0x20 || name[i] > 0x7e || name[i] == ':')
+			return FDP_S_BADNAME;
+	return 0;
+}
+
+static const char *const fdp_status_words[FDP_S_COUNT] = {
+	[FDP_S_OK] = "success",
+	[FDP_S_VERSION] = "protocol version mismatch",
+	[FDP_S_MALFORMED] = "malformed request",
+	[FDP_S_BADNAME] = "invalid name (1 to 255 printable ASCII characters, no ':')",
+	[FDP_S_EXISTS] = "name already held",
+	[FDP_S_NOENT] = "no such name",
+	[FDP_S_NOFDS] = "no file descriptors attached",
+	[FDP_S_TRUNCATED] = "the broker could not take every file descriptor (it is out of file descriptors)",
+	[FDP_S_FULL] = "broker full",
+	[FDP_S_UNSUPPORTED] = "operation not supported by the broker",
+};
+
+/* Clients turn the broker's stable codes into words here, and only here. */
+const char *
+fdp_status_text(uint32_t status)
+{
+	if (status >= FDP_S_COUNT)
+		return "unknown error from the broker";
+	return fdp_status_words[status];
+}
+
+/* Both sides stamp every record with the same magic and version. */
+void
+fdp_header_init(struct fdp_wire_header *h, uint16_t op, uint32_t flags,
+    uint32_t status)
+{
+	memset(h, 0, sizeof(*h));
+	h->magic = FDP_PROTO_MAGIC;
+	h->version = FDP_PROTO_VERSION;
+	h->op = op;
+	h->flags = flags;
+	h->status = status;
+}
+
+/* Both sides check every record they receive before trusting a byte of it. */
+int
+fdp_header_check(const void *buf, size_t len, struct fdp_wire_header *h)
+{
+	if (len < sizeof(*h))
+		return FDP_EPROTO;
+	memcpy(h, buf, sizeof(*h));
+	if (h->magic != FDP_PROTO_MAGIC)
+		return FDP_EPROTO;
+	if (h->version != FDP_PROTO_VERSION)
+		return FDP_EVERSION;
+	return 0;
+}
+
+/* Every client command reaches the broker the same way. */
+int
+fdp_client_connect(const char *address)
+{
+	struct fdp_addr a;
+	int rc;
+
+	if ((rc = fdp_addr_parse(address, &a)) != 0)
+		return rc;
+	return fdp_connect_unix(&a, SOCK_SEQPACKET);
+}
+
+/* Receive and check one reply record to op; a bad one leaves no fds held. */
+int
+fdp_reply_recv(int sock, uint16_t op, struct fdp_reply *r)
+{
+	ssize_t n;
+	int rc;
+
+	r->nfds = FDP_MAX_FDS;
+	n = fdp_recv_msg(sock, r->record, sizeof(r->record), r->fds, &r->nfds);
+	if (n == 0)
+		return FDP_ECLOSED;
+	if (n < 0) {
+		r->nfds = 0;
+		return (int)n;
+	}
+	rc = fdp_header_check(r->record, (size_t)n, &r->h);
+	if (rc == 0 && r->h.op != (op | FDP_OP_REPLY))
+		rc = FDP_EPROTO;
+	if (rc == 0 && r->h.status != FDP_S_OK && r->nfds != 0)
+		rc = FDP_EPROTO;
+	if (rc != 0) {
+		fdp_close_fds(r->fds, r->nfds);
+		r->nfds = 0;
+		return rc;
+	}
+	r->payload = r->record + sizeof(r->h);
+	r->len = (size_t)n - sizeof(r->h);
+	return 0;
+}
+
+/* One request, one reply: the shape of every client exchange. */
+int
+fdp_call(int sock, uint16_t op, uint32_t flags, const char *name,
+    const int *fds, size_t nfds, struct fdp_reply *r)
+{
+	unsigned char req[sizeof(struct fdp_wire_header) + 255];
+	struct fdp_wire_header h;
+	size_t namelen = name != NULL ? strlen(name) : 0;
+	ssize_t n;
+
+	r->nfds = 0;
+	if (namelen > 255)
+		return FDP_ETOOBIG;
+	fdp_header_init(&h, op, flags, 0);
+	memcpy(req, &h, sizeof(h));
+	if (namelen > 0)
+		memcpy(req + sizeof(h), name, namelen);
+	n = fdp_send_msg(sock, req, sizeof(h) + namelen, fds, nfds);
+	if (n < 0)
+		return (int)n;
+	return fdp_reply_recv(sock, op, r);
+}

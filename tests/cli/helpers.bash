@@ -1,0 +1,55 @@
+# Shared set-up for the command-line suites: a private broker per test.
+bats_require_minimum_version 1.5.0
+bats_load_library bats-support
+bats_load_library bats-assert
+
+: "${FDPASS:=$BATS_TEST_DIRNAME/../../fdpass}"
+PEER="$BATS_TEST_DIRNAME/peer.py"
+
+# Each test gets its own directory and broker address.
+common_setup() {
+	TMP=$(mktemp -d "${BATS_TMPDIR:-/tmp}/fdpass-test.XXXXXX")
+	export FDPASS_SOCKET="$TMP/broker.sock"
+	BROKER_PID=
+}
+
+# Start a broker on $FDPASS_SOCKET (or the address given) and wait until it accepts.
+start_broker() {
+	local ready="$TMP/ready.$$"
+	mkfifo "$ready"
+	"$FDPASS" serve "$@" --ready-fd 3 3>"$ready" 4>&- 5>&- &
+	BROKER_PID=$!
+	read -r -t 10 _ <"$ready" || fail "broker did not become ready"
+	rm -f "$ready"
+}
+
+# Stop the broker with SIGTERM and check it exits 0.
+stop_broker() {
+	[ -n "$BROKER_PID" ] || return 0
+	kill -TERM "$BROKER_PID"
+	wait "$BROKER_PID"
+	local status=$?
+	BROKER_PID=
+	return "$status"
+}
+
+# How many fds the broker holds open right now.
+broker_fd_count() {
+	ls "/proc/$BROKER_PID/fd" | wc -l
+}
+
+common_teardown() {
+	if [ -n "$BROKER_PID" ]; then
+		kill -KILL "$BROKER_PID" 2>/dev/null || :
+		wait "$BROKER_PID" 2>/dev/null || :
+	fi
+	rm -rf "$TMP"
+}
+
+setup() {
+	common_setup
+}
+
+teardown() {
+	common_teardown
+}
