@@ -38,6 +38,17 @@ broker_fd_count() {
 	ls "/proc/$BROKER_PID/fd" | wc -l
 }
 
+# Wait up to 10 s for the broker to work through what clients left queued
+# and hold exactly $1 fds; a leak never gets there.
+broker_fd_count_is() {
+	local i
+	for i in $(seq 100); do
+		[ "$(broker_fd_count)" -eq "$1" ] && return 0
+		sleep 0.1
+	done
+	fail "broker holds $(broker_fd_count) fds, expected $1"
+}
+
 common_teardown() {
 	if [ -n "$BROKER_PID" ]; then
 		kill -KILL "$BROKER_PID" 2>/dev/null || :

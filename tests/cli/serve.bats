@@ -110,8 +110,7 @@ load helpers
 	assert_success
 	run "$FDPASS" list
 	assert_output host
-	sleep 0.2
-	[ "$(broker_fd_count)" -eq "$before" ]
+	broker_fd_count_is "$before"
 }
 
 @test "requests the broker must refuse get stable status codes" {
@@ -128,7 +127,7 @@ load helpers
 	assert_output 2			# retrieve carrying fds, fds closed
 	run python3 "$PEER" status "$FDPASS_SOCKET" 77 host 1 1
 	assert_output 9			# unknown op, fd closed
-	[ "$(broker_fd_count)" -eq "$before" ]
+	broker_fd_count_is "$before"
 	run "$FDPASS" list
 	assert_output host
 }
