@@ -70,7 +70,7 @@ cmd_connect(const char *cmd, const char *socket_option, int *status)
 
 	address = fdp_broker_address(socket_option, buf, sizeof(buf));
 	if (address == NULL) {
-		cmd_warn(cmd, "%s: %s", socket_option,
+		cmd_warn(cmd, "the broker address: %s",
 		    fdp_strerror(FDP_EADDRLEN));
 		*status = EXIT_USAGE;
 		return -1;

@@ -463,9 +463,13 @@ serve_run(int argc, char **argv)
 		return cmd_usage(&cmd_serve, stderr, EXIT_USAGE);
 	memset(&b, 0, sizeof(b));
 	address = fdp_broker_address(socket_opt, addrbuf, sizeof(addrbuf));
-	if (address == NULL || (rc = fdp_addr_parse(address, &b.addr)) != 0) {
-		cmd_warn("serve", "%s: %s", address ? address : socket_opt,
-		    fdp_strerror(address ? rc : FDP_EADDRLEN));
+	if (address == NULL) {
+		cmd_warn("serve", "the broker address: %s",
+		    fdp_strerror(FDP_EADDRLEN));
+		return EXIT_USAGE;
+	}
+	if ((rc = fdp_addr_parse(address, &b.addr)) != 0) {
+		cmd_warn("serve", "%s: %s", address, fdp_strerror(rc));
 		return EXIT_USAGE;
 	}
 	b.listen_fd = fdp_listen_unix(&b.addr, SOCK_SEQPACKET, 1);

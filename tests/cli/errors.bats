@@ -23,6 +23,12 @@ load helpers
 	run "$FDPASS" send -s "@$(printf 'x%.0s' {1..108})" web
 	assert_failure 2
 	assert_output --partial "address too long"
+	FDPASS_SOCKET="/$(printf 'x%.0s' {1..5000})" run "$FDPASS" list
+	assert_failure 2
+	assert_output "fdpass: list: the broker address: address too long (at most 107 bytes, for a path or after @)"
+	FDPASS_SOCKET="/$(printf 'x%.0s' {1..5000})" run "$FDPASS" serve
+	assert_failure 2
+	assert_output --partial "the broker address: address too long"
 }
 
 @test "a broker that dies mid-request gives a clear error" {
