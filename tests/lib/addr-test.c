@@ -24,31 +24,6 @@
 
 static char tmpdir[64];
 
-/* Stop the whole run when the test cannot even set itself up. */
-static void
-bail(const char *what)
-{
-	printf("Bail out! %s: %s\n", what, strerror(errno));
-	exit(1);
-}
-
-/* The number of open fds, from /proc/self/fd (less the one listing it). */
-static int
-fd_count(void)
-{
-	DIR *d;
-	struct dirent *e;
-	int n = 0;
-
-	if ((d = opendir("/proc/self/fd")) == NULL)
-		bail("opendir /proc/self/fd");
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n - 1;
-}
-
 /* A file name inside the test's temp dir, in a static buffer. */
 static const char *
 tmp_path(const char *name)

@@ -1,12 +1,16 @@
 /*
- * A few lines of TAP for the library's unit tests: automake's tap-driver.sh
- * reads what they print.
+ * A few lines of TAP for the library's unit tests (automake's tap-driver.sh
+ * reads what they print), and the checks every one of them shares.
  */
 #ifndef FDPASS_TAP_H
 #define FDPASS_TAP_H
 
+#include <dirent.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 static int tap_count;
 static int tap_failed;
@@ -34,6 +38,31 @@ done_testing(void)
 {
 	printf("1..%d\n", tap_count);
 	return tap_failed != 0;
+}
+
+/* Stop the whole run when the test cannot even set itself up. */
+static void __attribute__((unused))
+bail(const char *what)
+{
+	printf("Bail out! %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+/* The number of open fds, from /proc/self/fd (less the one listing it). */
+static int __attribute__((unused))
+fd_count(void)
+{
+	DIR *d;
+	struct dirent *e;
+	int n = 0;
+
+	if ((d = opendir("/proc/self/fd")) == NULL)
+		bail("opendir /proc/self/fd");
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1;
 }
 
 #endif
