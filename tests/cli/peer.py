@@ -8,7 +8,7 @@ import socket
 import struct
 import sys
 
-MAGIC, VERSION, HEADER = 0x66647073, 1, "=IHHII"
+MAGIC, VERSION, HEADER = 0x66647073, 2, "=IHHII"
 OP_STORE, OP_RETRIEVE, OP_LIST, OP_REPLY = 1, 2, 3, 0x8000
 
 

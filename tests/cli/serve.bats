@@ -119,13 +119,13 @@ load helpers
 	before=$(broker_fd_count)
 	run python3 "$PEER" status "$FDPASS_SOCKET" 1 host 99
 	assert_output 1			# another protocol version
-	run python3 "$PEER" status "$FDPASS_SOCKET" 1 newname 1 0
+	run python3 "$PEER" status "$FDPASS_SOCKET" 1 newname 2 0
 	assert_output 6			# store with no fds
-	run python3 "$PEER" status "$FDPASS_SOCKET" 1 "bad:name" 1 2
+	run python3 "$PEER" status "$FDPASS_SOCKET" 1 "bad:name" 2 2
 	assert_output 3			# invalid name, fds closed
-	run python3 "$PEER" status "$FDPASS_SOCKET" 2 host 1 3
+	run python3 "$PEER" status "$FDPASS_SOCKET" 2 host 2 3
 	assert_output 2			# retrieve carrying fds, fds closed
-	run python3 "$PEER" status "$FDPASS_SOCKET" 77 host 1 1
+	run python3 "$PEER" status "$FDPASS_SOCKET" 77 host 2 1
 	assert_output 9			# unknown op, fd closed
 	broker_fd_count_is "$before"
 	run "$FDPASS" list
