@@ -262,7 +262,7 @@ exec_run(int argc, char **argv)
 const struct cmd_entry cmd_exec = {
 	"exec",
 	"exec [-v] [-s ADDR] [--take] [--wait[=SECONDS]] NAME... -- PROG [ARG...]\n"
-	"       exec [-v] --listen [-s ADDR] -- PROG [ARG...]\n"
+	"       fdpass exec [-v] --listen [-s ADDR] -- PROG [ARG...]\n"
 	"Retrieve the groups and exec PROG with their fds at 3 onward\n"
 	"(LISTEN_FDS, LISTEN_PID, LISTEN_FDNAMES as systemd sets them).\n"
 	"  -s, --socket ADDR  broker address (path or @abstract)\n"

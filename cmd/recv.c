@@ -234,7 +234,7 @@ recv_run(int argc, char **argv)
 const struct cmd_entry cmd_recv = {
 	"recv",
 	"recv [-v] [-s ADDR] [--take] [--wait[=SECONDS]] [--json | --cat] NAME\n"
-	"       recv [-v] --listen [-s ADDR] [--json | --cat]\n"
+	"       fdpass recv [-v] --listen [-s ADDR] [--json | --cat]\n"
 	"Retrieve the group held under NAME and describe each fd, one a line.\n"
 	"  -s, --socket ADDR  broker address (path or @abstract)\n"
 	"      --take         remove the group from the broker as it comes\n"
