@@ -21,6 +21,18 @@ start_broker() {
 	BROKER_PID=$!
 	read -r -t 10 _ <"$ready" || fail "broker did not become ready"
 	rm -f "$ready"
+	wait_for_ready_fd_closed
+}
+
+# The broker closes --ready-fd just after writing to it: wait for that, so
+# that a test counting the broker's fds from now on does not count it.
+wait_for_ready_fd_closed() {
+	local i
+	for i in $(seq 100); do
+		[ -e "/proc/$BROKER_PID/fd/3" ] || return 0
+		sleep 0.1
+	done
+	fail "broker did not close its --ready-fd"
 }
 
 # Stop the broker with SIGTERM and check it exits 0.
