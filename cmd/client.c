@@ -120,12 +120,269 @@ cmd_call_status(const char *cmd, const char *name, int rc,
 	return 0;
 }
 
+
+int cmd_verbose;
+
+/* -v: each protocol step, in the same form for every command. */
+void
+cmd_log(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!cmd_verbose)
+		return;
+	fprintf(stderr, "fdpass: %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static const char *const op_names[] = {
+	[FDP_OP_STORE] = "STORE",
+	[FDP_OP_RETRIEVE] = "RETRIEVE",
+	[FDP_OP_LIST] = "LIST",
+	[FDP_OP_DELETE] = "DELETE",
+};
+
+/* Which flag bits mean what depends on the op and on the direction. */
+static const struct {
+	uint16_t	 op;
+	uint32_t	 bit;
+	const char	*name;
+} flag_names[] = {
+	{ FDP_OP_STORE, FDP_F_REPLACE, "replace" },
+	{ FDP_OP_STORE, FDP_F_TTL, "ttl" },
+	{ FDP_OP_RETRIEVE, FDP_F_TAKE, "take" },
+	{ FDP_OP_RETRIEVE, FDP_F_WAIT, "wait" },
+	{ FDP_OP_LIST | FDP_OP_REPLY, FDP_F_MORE, "more" },
+};
+
+/* "STORE" for a known op, its number otherwise. */
+static void
+log_op(uint16_t op)
+{
+	uint16_t base = op & (uint16_t)~FDP_OP_REPLY;
+
+	if (base < sizeof(op_names) / sizeof(op_names[0]) &&
+	    op_names[base] != NULL)
+		fputs(op_names[base], stderr);
+	else
+		fprintf(stderr, "op %u", (unsigned)base);
+}
+
+/* The flags as words, and in hex. */
+static void
+log_flags(uint16_t op, uint32_t flags)
+{
+	size_t i;
+	const char *sep = "(";
+
+	fprintf(stderr, " flags=0x%x", (unsigned)flags);
+	for (i = 0; i < sizeof(flag_names) / sizeof(flag_names[0]); i++)
+		if (flag_names[i].op == op && (flags & flag_names[i].bit)) {
+			fprintf(stderr, "%s%s", sep, flag_names[i].name);
+			sep = ",";
+		}
+	if (*sep == ',')
+		fputc(')', stderr);
+}
+
+/* A request's argument (TTL or wait) and name, unprintable bytes as '?'. */
+static void
+log_request_payload(const struct fdp_wire_header *h, const unsigned char *p,
+    size_t len)
+{
+	uint32_t arg;
+	size_t i;
+
+	if ((h->op == FDP_OP_STORE && (h->flags & FDP_F_TTL)) ||
+	    (h->op == FDP_OP_RETRIEVE && (h->flags & FDP_F_WAIT))) {
+		if (len < sizeof(arg))
+			return;
+		memcpy(&arg, p, sizeof(arg));
+		fprintf(stderr, h->op == FDP_OP_STORE ? " ttl=%us" :
+		    " wait=%ums", (unsigned)arg);
+		p += sizeof(arg);
+		len -= sizeof(arg);
+	}
+	if (len == 0)
+		return;
+	fputs(" name=\"", stderr);
+	for (i = 0; i < len && i < 255; i++)
+		fputc(p[i] >= 0x20 && p[i] < 0x7f ? p[i] : '?', stderr);
+	fputc('"', stderr);
+}
+
+void
+cmd_log_record(const char *cmd, int client, const char *dir,
+    const struct fdp_wire_header *h, const void *payload, size_t len,
+    const int *fds, size_t nfds)
+{
+	size_t i;
+
+	if (!cmd_verbose)
+		return;
+	fprintf(stderr, "fdpass: %s: ", cmd);
+	if (client >= 0)
+		fprintf(stderr, "client %d ", client);
+	fprintf(stderr, "%s ", dir);
+	log_op(h->op);
+	if (h->op & FDP_OP_REPLY)
+		fprintf(stderr, " reply status=%u (%s)", (unsigned)h->status,
+		    fdp_status_text(h->status));
+	log_flags(h->op, h->flags);
+	if ((h->op & FDP_OP_REPLY) == 0)
+		log_request_payload(h, payload, len);
+	else if (len > 0)
+		fprintf(stderr, " payload=%zu bytes", len);
+	fprintf(stderr, " fds=%zu", nfds);
+	for (i = 0; i < nfds; i++)
+		fprintf(stderr, "%s%d", i == 0 ? " [" : ",", fds[i]);
+	fputs(nfds > 0 ? "]\n" : "\n", stderr);
+}
+
+/* Log a reply record a client received, or why none came. */
+static void
+log_reply(const char *cmd, int rc, const struct fdp_reply *r)
+{
+	if (rc == 0)
+		cmd_log_record(cmd, -1, "<-", &r->h, r->payload, r->len, r->fds,
+		    r->nfds);
+	else
+		cmd_log(cmd, "<- no reply: %s", fdp_strerror(rc));
+}
+
 int
-cmd_retrieve(const char *cmd, int sock, const char *name,
+cmd_call(const char *cmd, int sock, uint16_t op, uint32_t flags,
+    uint32_t arg, const char *name, const int *fds, size_t nfds,
     struct fdp_reply *r)
 {
+	unsigned char payload[sizeof(arg) + 255];
+	struct fdp_wire_header h;
+	size_t argbytes = (flags & (FDP_F_TTL | FDP_F_WAIT)) ? sizeof(arg) : 0;
+	size_t namelen = name != NULL ? strlen(name) : 0;
 	int rc;
 
-	rc = fdp_call(sock, FDP_OP_RETRIEVE, 0, name, NULL, 0, r);
+	if (cmd_verbose && namelen <= 255) {
+		fdp_header_init(&h, op, flags, 0);
+		memcpy(payload, &arg, argbytes);
+		memcpy(payload + argbytes, name != NULL ? name : "", namelen);
+		cmd_log_record(cmd, -1, "->", &h, payload, argbytes + namelen,
+		    fds, nfds);
+	}
+	if (argbytes > 0)
+		rc = fdp_call_arg(sock, op, flags, arg, name, fds, nfds, r);
+	else
+		rc = fdp_call(sock, op, flags, name, fds, nfds, r);
+	log_reply(cmd, rc, r);
+	return rc;
+}
+
+int
+cmd_reply_recv(const char *cmd, int sock, uint16_t op, struct fdp_reply *r)
+{
+	int rc = fdp_reply_recv(sock, op, r);
+
+	log_reply(cmd, rc, r);
+	return rc;
+}
+
+int
+cmd_get_option(const char *cmd, int ch, const char *arg, struct cmd_get *g)
+{
+	char *end;
+	double seconds;
+
+	switch (ch) {
+	case CMD_OPT_TAKE:
+		g->take = 1;
+		return 1;
+	case CMD_OPT_LISTEN:
+		g->listen = 1;
+		return 1;
+	case CMD_OPT_WAIT:
+		g->wait = 1;
+		g->wait_ms = 0;
+		if (arg == NULL)
+			return 1;
+		errno = 0;
+		seconds = strtod(arg, &end);
+		if (*arg < '0' || *arg > '9' || *end != '\0' || errno != 0 ||
+		    seconds <= 0 || seconds > CMD_WAIT_MAX) {
+			cmd_warn(cmd, "--wait=%s: SECONDS must be a number "
+			    "above 0 and at most %d", arg, CMD_WAIT_MAX);
+			return -1;
+		}
+		g->wait_ms = (uint32_t)(seconds * 1000 + 0.999);
+		g->wait_text = arg;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+int
+cmd_get_group(const char *cmd, int sock, const char *name,
+    const struct cmd_get *g, struct fdp_reply *r)
+{
+	uint32_t flags = 0;
+	int rc;
+
+	if (g->take)
+		flags |= FDP_F_TAKE;
+	if (g->wait)
+		flags |= FDP_F_WAIT;
+	rc = cmd_call(cmd, sock, FDP_OP_RETRIEVE, flags, g->wait_ms, name,
+	    NULL, 0, r);
+	if (rc == 0 && r->h.status == FDP_S_TIMEOUT) {
+		cmd_warn(cmd, "%s: timed out: nothing was stored under the "
+		    "name within %s seconds (--wait)", name, g->wait_text);
+		return EXIT_REFUSED;
+	}
 	return cmd_call_status(cmd, name, rc, r);
+}
+
+void
+cmd_print_fds(const int *fds, size_t n, const char *indent)
+{
+	struct fdp_desc d;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		printf("%s%zu ", indent, i);
+		if (fdp_describe(fds[i], &d) == 0)
+			fdp_desc_print_text(stdout, &d);
+		else
+			printf("unknown\n");
+	}
+}
+
+void
+cmd_print_group_json(const char *name, size_t nfds, const int *fds,
+    const uint32_t *expires_in)
+{
+	struct fdp_desc d;
+	size_t i;
+
+	fputs("{\"name\":", stdout);
+	fdp_json_print_string(stdout, name);
+	printf(",\"nfds\":%zu", nfds);
+	if (expires_in != NULL && *expires_in > 0)
+		printf(",\"expires_in\":%u", (unsigned)*expires_in);
+	else if (expires_in != NULL)
+		fputs(",\"expires_in\":null", stdout);
+	if (fds != NULL) {
+		fputs(",\"fds\":[", stdout);
+		for (i = 0; i < nfds; i++) {
+			if (i > 0)
+				putchar(',');
+			if (fdp_describe(fds[i], &d) == 0)
+				fdp_desc_print_json(stdout, &d);
+			else
+				fputs("{\"kind\":\"unknown\"}", stdout);
+		}
+		putchar(']');
+	}
+	putchar('}');
 }

@@ -23,7 +23,74 @@ struct cmd_entry {
 };
 
 extern const struct cmd_entry cmd_serve, cmd_send, cmd_recv, cmd_exec,
-    cmd_list;
+    cmd_list, cmd_delete;
+
+/* -v: log each protocol step to stderr (cmd_log, cmd_log_record). */
+extern int cmd_verbose;
+
+/* Print "fdpass: CMD: message" to stderr when -v was given. */
+void	 cmd_log(const char *cmd, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+/*
+ * With -v, log one record: "->" sent, "<-" received; client is the
+ * broker's number for the client (its fd), -1 on the client's side.
+ */
+void	 cmd_log_record(const char *cmd, int client, const char *dir,
+	    const struct fdp_wire_header *h, const void *payload, size_t len,
+	    const int *fds, size_t nfds);
+
+/*
+ * fdp_call (fdp_call_arg when flags carry FDP_F_TTL or FDP_F_WAIT, with
+ * arg), logging the request and the reply under -v; every client command
+ * talks to the broker through this.
+ */
+int	 cmd_call(const char *cmd, int sock, uint16_t op, uint32_t flags,
+	    uint32_t arg, const char *name, const int *fds, size_t nfds,
+	    struct fdp_reply *r);
+
+/* fdp_reply_recv, logged under -v. */
+int	 cmd_reply_recv(const char *cmd, int sock, uint16_t op,
+	    struct fdp_reply *r);
+
+/* getopt values of the long options recv and exec share. */
+#define CMD_OPT_TAKE	1000
+#define CMD_OPT_WAIT	1001
+#define CMD_OPT_LISTEN	1002
+
+/* The longest --wait, in seconds: its milliseconds fit the wire's 32 bits. */
+#define CMD_WAIT_MAX	4294967
+
+/* How recv and exec get their groups: --take, --wait, --listen. */
+struct cmd_get {
+	int		 take;
+	int		 wait;
+	uint32_t	 wait_ms;	/* 0: wait as long as it takes */
+	const char	*wait_text;	/* SECONDS as given, for messages */
+	int		 listen;
+};
+
+/*
+ * Handle option ch if it is one of the CMD_OPT_* above: 1 if it was, 0 if
+ * not, -1 (after a message) if its argument is bad.
+ */
+int	 cmd_get_option(const char *cmd, int ch, const char *arg,
+	    struct cmd_get *g);
+
+/*
+ * RETRIEVE a group with g's --take and --wait; r holds its fds on success
+ * (exit status 0). A wait that runs out says so plainly.
+ */
+int	 cmd_get_group(const char *cmd, int sock, const char *name,
+	    const struct cmd_get *g, struct fdp_reply *r);
+
+/*
+ * Peer mode (--listen): listen at the address and answer exactly one
+ * client as the broker would (the broker's own code), until it has stored
+ * one group; r then holds its fds and name (256 bytes) its name.
+ */
+int	 serve_peer(const char *cmd, const char *socket_opt,
+	    struct fdp_reply *r, char *name);
 
 /* Print "fdpass: CMD: message" to stderr. */
 void	 cmd_warn(const char *cmd, const char *fmt, ...)
@@ -48,8 +115,19 @@ int	 cmd_connect(const char *cmd, const char *socket_option, int *status);
 int	 cmd_call_status(const char *cmd, const char *name, int rc,
 	    const struct fdp_reply *r);
 
-/* Retrieve a group; r holds its fds on success (exit status 0). */
-int	 cmd_retrieve(const char *cmd, int sock, const char *name,
-	    struct fdp_reply *r);
+
+/*
+ * Describe each fd on a line of its own, "INDEX KIND key=value...", each
+ * line after indent: recv and list --long print groups the same way.
+ */
+void	 cmd_print_fds(const int *fds, size_t n, const char *indent);
+
+/*
+ * One group as the JSON object fdpass(1) documents: name, nfds, then
+ * expires_in when expires_in is given (null for 0: no TTL), then a
+ * description of each fd when fds is given. No newline.
+ */
+void	 cmd_print_group_json(const char *name, size_t nfds, const int *fds,
+	    const uint32_t *expires_in);
 
 #endif

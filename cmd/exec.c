@@ -24,33 +24,96 @@ struct exec_fds {
 	size_t		 n;
 };
 
-/* Retrieve each group in order and append its fds. */
+/* Append a group's fds, which x then holds; on failure they are closed. */
 static int
-retrieve_groups(int sock, char **names, size_t ngroups, struct exec_fds *x)
+append_group(struct exec_fds *x, const char *name, struct fdp_reply *r)
 {
-	static struct fdp_reply r;
 	const char **nm;
-	size_t i, j;
-	int status, *fds;
+	size_t j;
+	int *fds;
 
-	for (i = 0; i < ngroups; i++) {
-		if ((status = cmd_retrieve("exec", sock, names[i], &r)) != 0)
-			return status;
-		if ((fds = realloc(x->fds, (x->n + r.nfds) * sizeof(*fds))) != NULL)
-			x->fds = fds;
-		if ((nm = realloc(x->names, (x->n + r.nfds) * sizeof(*nm))) != NULL)
-			x->names = nm;
-		if (fds == NULL || nm == NULL) {
-			fdp_close_fds(r.fds, r.nfds);
-			cmd_warn("exec", "%s", strerror(ENOMEM));
-			return EXIT_SYSTEM;
-		}
-		for (j = 0; j < r.nfds; j++) {
-			x->fds[x->n] = r.fds[j];
-			x->names[x->n++] = names[i];
-		}
+	if ((fds = realloc(x->fds, (x->n + r->nfds) * sizeof(*fds))) != NULL)
+		x->fds = fds;
+	if ((nm = realloc(x->names, (x->n + r->nfds) * sizeof(*nm))) != NULL)
+		x->names = nm;
+	if (fds == NULL || nm == NULL) {
+		fdp_close_fds(r->fds, r->nfds);
+		cmd_warn("exec", "%s", strerror(ENOMEM));
+		return EXIT_SYSTEM;
+	}
+	for (j = 0; j < r->nfds; j++) {
+		x->fds[x->n] = r->fds[j];
+		x->names[x->n++] = name;
 	}
 	return 0;
+}
+
+/*
+ * exec --take failed after taking groups: store them back, so that a
+ * failed exec loses nothing. A name stored again meanwhile keeps the newer
+ * group.
+ */
+static void
+restore_taken(int sock, const struct exec_fds *x)
+{
+	static struct fdp_reply r;
+	size_t i, j;
+
+	for (i = 0; i < x->n; i = j) {
+		for (j = i; j < x->n && x->names[j] == x->names[i]; j++)
+			continue;
+		if (cmd_call("exec", sock, FDP_OP_STORE, 0, 0, x->names[i],
+		    x->fds + i, j - i, &r) != 0 || r.h.status != FDP_S_OK)
+			cmd_warn("exec", "%s: could not store the taken group "
+			    "back: %s", x->names[i], fdp_status_text(r.h.status));
+	}
+}
+
+/*
+ * With --take the broker connection stays open (close-on-exec) until PROG
+ * runs, to give the groups back if it cannot: move it above the range the
+ * fds are placed in. Without --take it is closed.
+ */
+static int
+keep_for_restore(int sock, const struct cmd_get *g, const struct exec_fds *x)
+{
+	int fd = -1;
+
+	if (g->take)
+		fd = fcntl(sock, F_DUPFD_CLOEXEC, LISTEN_FDS_START + (int)x->n);
+	close(sock);
+	return fd;
+}
+
+/* Retrieve each group in order and append its fds. */
+static int
+retrieve_groups(int sock, char **names, size_t ngroups,
+    const struct cmd_get *g, struct exec_fds *x)
+{
+	static struct fdp_reply r;
+	size_t i;
+	int status;
+
+	for (i = 0; i < ngroups; i++) {
+		status = cmd_get_group("exec", sock, names[i], g, &r);
+		if (status == 0)
+			status = append_group(x, names[i], &r);
+		if (status != 0)
+			return status;
+	}
+	return 0;
+}
+
+/* Peer mode: the one group a sender stores at --listen's address. */
+static int
+receive_peer_group(const char *socket_opt, char *name, struct exec_fds *x)
+{
+	static struct fdp_reply r;
+	int status;
+
+	if ((status = serve_peer("exec", socket_opt, &r, name)) != 0)
+		return status;
+	return append_group(x, name, &r);
 }
 
 /*
@@ -111,6 +174,10 @@ set_listen_env(const struct exec_fds *x)
 
 static const struct option exec_options[] = {
 	{ "socket",	required_argument,	NULL,	's' },
+	{ "take",	no_argument,		NULL,	CMD_OPT_TAKE },
+	{ "wait",	optional_argument,	NULL,	CMD_OPT_WAIT },
+	{ "listen",	no_argument,		NULL,	CMD_OPT_LISTEN },
+	{ "verbose",	no_argument,		NULL,	'v' },
 	{ "help",	no_argument,		NULL,	'h' },
 	{ NULL,		0,			NULL,	0 }
 };
@@ -119,13 +186,23 @@ static int
 exec_run(int argc, char **argv)
 {
 	struct exec_fds x = { NULL, NULL, 0 };
+	struct cmd_get g = { 0, 0, 0, NULL, 0 };
+	char peer_name[256];
 	const char *socket_opt = NULL;
-	int ch, sock, status, dashes;
+	int ch, sock = -1, status, dashes;
 
-	while ((ch = getopt_long(argc, argv, "+s:h", exec_options, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+s:vh", exec_options, NULL)) != -1) {
+		if ((status = cmd_get_option("exec", ch, optarg, &g)) != 0) {
+			if (status == -1)
+				return EXIT_USAGE;
+			continue;
+		}
 		switch (ch) {
 		case 's':
 			socket_opt = optarg;
+			break;
+		case 'v':
+			cmd_verbose = 1;
 			break;
 		case 'h':
 			return cmd_usage(&cmd_exec, stdout, 0);
@@ -139,19 +216,28 @@ exec_run(int argc, char **argv)
 		for (dashes = optind; dashes < argc; dashes++)
 			if (strcmp(argv[dashes], "--") == 0)
 				break;
-	if (dashes == optind || dashes >= argc - 1) {
-		cmd_warn("exec", "%s", dashes == optind ? "no group NAME given" :
-		    "no PROG given after --");
+	if ((dashes == optind) != g.listen || dashes >= argc - 1) {
+		cmd_warn("exec", "%s", dashes >= argc - 1 ?
+		    "no PROG given after --" : g.listen ? "--listen takes no "
+		    "group NAME: the sender names the group" :
+		    "no group NAME given");
 		return cmd_usage(&cmd_exec, stderr, EXIT_USAGE);
+	}
+	if (g.listen && (g.take || g.wait)) {
+		cmd_warn("exec", "--listen receives from one sender; --take "
+		    "and --wait are for a broker");
+		return EXIT_USAGE;
 	}
 	for (ch = optind; ch < dashes; ch++)
 		if (!cmd_name_ok("exec", argv[ch]))
 			return EXIT_USAGE;
-	if ((sock = cmd_connect("exec", socket_opt, &status)) == -1)
-		return status;
-	status = retrieve_groups(sock, argv + optind, (size_t)(dashes - optind),
-	    &x);
-	close(sock);
+	if (g.listen)
+		status = receive_peer_group(socket_opt, peer_name, &x);
+	else if ((sock = cmd_connect("exec", socket_opt, &status)) != -1)
+		status = retrieve_groups(sock, argv + optind,
+		    (size_t)(dashes - optind), &g, &x);
+	if (status == 0 && sock != -1)
+		sock = keep_for_restore(sock, &g, &x);
 	if (status == 0 && (place_fds(&x) == -1 || set_listen_env(&x) == -1)) {
 		cmd_warn("exec", "cannot pass the file descriptors on: %s",
 		    strerror(errno));
@@ -163,6 +249,10 @@ exec_run(int argc, char **argv)
 		    strerror(errno));
 		status = errno == ENOENT ? 127 : 126;
 	}
+	if (status != 0 && g.take && sock != -1)
+		restore_taken(sock, &x);
+	if (sock != -1)
+		close(sock);
 	fdp_close_fds(x.fds, x.n);
 	free(x.fds);
 	free(x.names);
@@ -171,9 +261,14 @@ exec_run(int argc, char **argv)
 
 const struct cmd_entry cmd_exec = {
 	"exec",
-	"exec [-s ADDR] NAME... -- PROG [ARG...]\n"
+	"exec [-v] [-s ADDR] [--take] [--wait[=SECONDS]] NAME... -- PROG [ARG...]\n"
+	"       fdpass exec [-v] --listen [-s ADDR] -- PROG [ARG...]\n"
 	"Retrieve the groups and exec PROG with their fds at 3 onward\n"
 	"(LISTEN_FDS, LISTEN_PID, LISTEN_FDNAMES as systemd sets them).\n"
-	"  -s, --socket ADDR  broker address (path or @abstract)\n",
+	"  -s, --socket ADDR  broker address (path or @abstract)\n"
+	"      --take         remove the groups from the broker as they come\n"
+	"      --wait[=SECONDS]  wait for each NAME to be stored (at most SECONDS)\n"
+	"      --listen       be the broker at ADDR for one `fdpass send'\n"
+	"  -v, --verbose      log each protocol step to stderr\n",
 	exec_run,
 };

@@ -1,4 +1,7 @@
-/* list.c: `fdpass list`, the names the broker holds, one a line, sorted. */
+/*
+ * list.c: `fdpass list`, the groups the broker holds, sorted by name: their
+ * names, time left, and with --long or --json what each fd is.
+ */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
@@ -10,20 +13,58 @@
 
 #include "cmd.h"
 
-/* The names received so far, each NUL-terminated in one growing buffer. */
-struct name_list {
-	char	*text;
-	size_t	 len;
-	char	**names;
-	size_t	 count;
+/* One LIST entry; name is an offset into the name text until sorting. */
+struct list_entry {
+	size_t		 name_off;
+	const char	*name;
+	uint16_t	 nfds;
+	uint32_t	 expires_in;
 };
+
+/* The entries received so far; names NUL-terminated in one growing buffer. */
+struct name_list {
+	char			*text;
+	size_t			 len;
+	struct list_entry	*entries;
+	size_t			 count;
+};
+
+/* What list prints. */
+struct list_how {
+	int	long_form;	/* --long: describe each fd */
+	int	json;
+};
+
+/* Keep one entry; FDP_ESYS when out of memory. */
+static int
+entry_add(struct name_list *nl, const struct fdp_wire_entry *e,
+    const unsigned char *name)
+{
+	struct list_entry *entries;
+	char *text;
+
+	if ((text = realloc(nl->text, nl->len + e->name_len + 1)) == NULL)
+		return FDP_ESYS;
+	nl->text = text;
+	entries = realloc(nl->entries, (nl->count + 1) * sizeof(*entries));
+	if (entries == NULL)
+		return FDP_ESYS;
+	nl->entries = entries;
+	entries[nl->count].name_off = nl->len;
+	entries[nl->count].nfds = e->nfds;
+	entries[nl->count++].expires_in = e->expires_in;
+	memcpy(nl->text + nl->len, name, e->name_len);
+	nl->len += e->name_len;
+	nl->text[nl->len++] = '\0';
+	return 0;
+}
 
 /* Take the entries of one LIST reply record; FDP_EPROTO if they do not parse. */
 static int
 names_add(struct name_list *nl, const unsigned char *p, size_t len)
 {
 	struct fdp_wire_entry e;
-	char *text;
+	int rc;
 
 	while (len > 0) {
 		if (len < sizeof(e))
@@ -32,13 +73,8 @@ names_add(struct name_list *nl, const unsigned char *p, size_t len)
 		if (e.name_len == 0 || e.name_len > 255 ||
 		    len - sizeof(e) < e.name_len)
 			return FDP_EPROTO;
-		if ((text = realloc(nl->text, nl->len + e.name_len + 1)) == NULL)
-			return FDP_ESYS;
-		nl->text = text;
-		memcpy(nl->text + nl->len, p + sizeof(e), e.name_len);
-		nl->len += e.name_len;
-		nl->text[nl->len++] = '\0';
-		nl->count++;
+		if ((rc = entry_add(nl, &e, p + sizeof(e))) != 0)
+			return rc;
 		p += sizeof(e) + e.name_len;
 		len -= sizeof(e) + e.name_len;
 	}
@@ -46,56 +82,104 @@ names_add(struct name_list *nl, const unsigned char *p, size_t len)
 }
 
 static int
-name_cmp(const void *a, const void *b)
+entry_cmp(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return strcmp(((const struct list_entry *)a)->name,
+	    ((const struct list_entry *)b)->name);
 }
 
-/* Index the names, sort them and print them. */
+/*
+ * --long and --json --long describe each group's fds, fetched with a
+ * RETRIEVE; a group gone since the LIST is left out. Returns 0, an FDP_E*
+ * code, or 1 when the broker refused (r says why).
+ */
 static int
-names_print(struct name_list *nl)
+entry_print(int sock, const struct list_entry *e, const struct list_how *how,
+    struct fdp_reply *r)
+{
+	int rc;
+
+	r->nfds = 0;
+	if (how->long_form) {
+		rc = cmd_call("list", sock, FDP_OP_RETRIEVE, 0, 0, e->name,
+		    NULL, 0, r);
+		if (rc == 0 && r->h.status == FDP_S_NOENT)
+			return 0;
+		if (rc != 0)
+			return rc;
+		if (r->h.status != FDP_S_OK)
+			return 1;	/* r says why */
+	}
+	if (how->json)
+		cmd_print_group_json(e->name, e->nfds,
+		    how->long_form ? r->fds : NULL, &e->expires_in);
+	else {
+		fputs(e->name, stdout);
+		if (how->long_form)
+			printf("\tfds=%u", (unsigned)e->nfds);
+		if (e->expires_in > 0)
+			printf("%sexpires_in=%u", how->long_form ? " " : "\t",
+			    (unsigned)e->expires_in);
+		putchar('\n');
+		cmd_print_fds(r->fds, r->nfds, "\t");
+	}
+	fdp_close_fds(r->fds, r->nfds);
+	return 0;
+}
+
+/* Sort the entries by name and print them. */
+static int
+names_print(int sock, struct name_list *nl, const struct list_how *how,
+    struct fdp_reply *r)
 {
 	size_t i;
-	char *p = nl->text;
+	int rc = 0;
 
-	if (nl->count > 0 &&
-	    (nl->names = calloc(nl->count, sizeof(*nl->names))) == NULL)
-		return FDP_ESYS;
-	for (i = 0; i < nl->count; i++) {
-		nl->names[i] = p;
-		p += strlen(p) + 1;
-	}
-	if (nl->count > 1)
-		qsort(nl->names, nl->count, sizeof(*nl->names), name_cmp);
 	for (i = 0; i < nl->count; i++)
-		puts(nl->names[i]);
-	return fflush(stdout) == EOF ? FDP_ESYS : 0;
+		nl->entries[i].name = nl->text + nl->entries[i].name_off;
+	if (nl->count > 0)
+		qsort(nl->entries, nl->count, sizeof(*nl->entries), entry_cmp);
+	if (how->json)
+		fputs(nl->count > 0 ? "[\n" : "[", stdout);
+	for (i = 0; i < nl->count && rc == 0; i++) {
+		rc = entry_print(sock, &nl->entries[i], how, r);
+		if (how->json)
+			fputs(i + 1 < nl->count ? ",\n" : "\n", stdout);
+	}
+	if (how->json)
+		fputs("]\n", stdout);
+	if (rc == 0 && fflush(stdout) == EOF)
+		rc = FDP_ESYS;
+	return rc;
 }
 
 /* Read the LIST reply, which may come in several records, and print it. */
 static int
-list_names(int sock, struct fdp_reply *r)
+list_names(int sock, const struct list_how *how, struct fdp_reply *r)
 {
 	struct name_list nl = { NULL, 0, NULL, 0 };
 	int rc;
 
-	rc = fdp_call(sock, FDP_OP_LIST, 0, NULL, NULL, 0, r);
+	rc = cmd_call("list", sock, FDP_OP_LIST, 0, 0, NULL, NULL, 0, r);
 	while (rc == 0 && r->h.status == FDP_S_OK) {
 		if ((rc = names_add(&nl, r->payload, r->len)) != 0)
 			break;
 		if ((r->h.flags & FDP_F_MORE) == 0) {
-			rc = names_print(&nl);
+			rc = names_print(sock, &nl, how, r);
 			break;
 		}
-		rc = fdp_reply_recv(sock, FDP_OP_LIST, r);
+		rc = cmd_reply_recv("list", sock, FDP_OP_LIST, r);
 	}
-	free(nl.names);
+	free(nl.entries);
 	free(nl.text);
 	return cmd_call_status("list", NULL, rc, r);
 }
 
 static const struct option list_options[] = {
 	{ "socket",	required_argument,	NULL,	's' },
+	{ "long",	no_argument,		NULL,	'l' },
+	{ "json",	no_argument,		NULL,	'j' },
+	{ "verbose",	no_argument,		NULL,	'v' },
 	{ "help",	no_argument,		NULL,	'h' },
 	{ NULL,		0,			NULL,	0 }
 };
@@ -104,13 +188,24 @@ static int
 list_run(int argc, char **argv)
 {
 	static struct fdp_reply r;
+	struct list_how how = { 0, 0 };
 	const char *socket_opt = NULL;
 	int ch, sock, status;
 
-	while ((ch = getopt_long(argc, argv, "s:h", list_options, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "s:ljvh", list_options,
+	    NULL)) != -1) {
 		switch (ch) {
 		case 's':
 			socket_opt = optarg;
+			break;
+		case 'l':
+			how.long_form = 1;
+			break;
+		case 'j':
+			how.json = 1;
+			break;
+		case 'v':
+			cmd_verbose = 1;
 			break;
 		case 'h':
 			return cmd_usage(&cmd_list, stdout, 0);
@@ -122,15 +217,19 @@ list_run(int argc, char **argv)
 		return cmd_usage(&cmd_list, stderr, EXIT_USAGE);
 	if ((sock = cmd_connect("list", socket_opt, &status)) == -1)
 		return status;
-	status = list_names(sock, &r);
+	status = list_names(sock, &how, &r);
 	close(sock);
 	return status;
 }
 
 const struct cmd_entry cmd_list = {
 	"list",
-	"list [-s ADDR]\n"
-	"Print the names the broker holds, one a line, sorted.\n"
-	"  -s, --socket ADDR  broker address (path or @abstract)\n",
+	"list [-v] [-s ADDR] [--long] [--json]\n"
+	"Print the names the broker holds, one a line, sorted; a group with a\n"
+	"TTL gets a tab and expires_in=SECONDS (the time left).\n"
+	"  -s, --socket ADDR  broker address (path or @abstract)\n"
+	"  -l, --long         also the fd count and a line describing each fd\n"
+	"  -j, --json         print a JSON array of groups (see fdpass(1))\n"
+	"  -v, --verbose      log each protocol step to stderr\n",
 	list_run,
 };

@@ -100,12 +100,28 @@ parse_fd_args(char **args, int n, int *fds)
 	return 0;
 }
 
+/* --ttl SECONDS: a whole number from 1; 0 (after a message) if not. */
+static uint32_t
+parse_ttl(const char *text)
+{
+	int ttl = cmd_parse_int(text);
+
+	if (ttl < 1) {
+		cmd_warn("send", "--ttl %s: SECONDS must be a whole number "
+		    "from 1 to %d", text, INT_MAX);
+		return 0;
+	}
+	return (uint32_t)ttl;
+}
+
 static const struct option send_options[] = {
 	{ "socket",	required_argument,	NULL,	's' },
 	{ "replace",	no_argument,		NULL,	'r' },
 	{ "file",	required_argument,	NULL,	'f' },
 	{ "flags",	required_argument,	NULL,	'o' },
 	{ "listen",	required_argument,	NULL,	'l' },
+	{ "ttl",	required_argument,	NULL,	't' },
+	{ "verbose",	no_argument,		NULL,	'v' },
 	{ "help",	no_argument,		NULL,	'h' },
 	{ NULL,		0,			NULL,	0 }
 };
@@ -118,13 +134,21 @@ send_run(int argc, char **argv)
 	const char *socket_opt = NULL, *name;
 	int fds[FDP_MAX_FDS], oflags = O_RDONLY, ch, sock, status;
 	size_t nsrc = 0, nfds, total;
-	uint32_t flags = 0;
+	uint32_t flags = 0, ttl = 0;
 
-	while ((ch = getopt_long(argc, argv, "s:rf:o:l:h", send_options,
+	while ((ch = getopt_long(argc, argv, "s:rf:o:l:t:vh", send_options,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 's':
 			socket_opt = optarg;
+			break;
+		case 'v':
+			cmd_verbose = 1;
+			break;
+		case 't':
+			if ((ttl = parse_ttl(optarg)) == 0)
+				return EXIT_USAGE;
+			flags |= FDP_F_TTL;
 			break;
 		case 'r':
 			flags |= FDP_F_REPLACE;
@@ -175,8 +199,8 @@ send_run(int argc, char **argv)
 	if (open_sources(src, nsrc, fds) == -1)
 		return EXIT_SYSTEM;
 	if ((sock = cmd_connect("send", socket_opt, &status)) >= 0) {
-		status = cmd_call_status("send", name, fdp_call(sock,
-		    FDP_OP_STORE, flags, name, fds, nsrc + nfds, &r), &r);
+		status = cmd_call_status("send", name, cmd_call("send", sock,
+		    FDP_OP_STORE, flags, ttl, name, fds, nsrc + nfds, &r), &r);
 		close(sock);
 	}
 	fdp_close_fds(fds, nsrc);
@@ -185,11 +209,13 @@ send_run(int argc, char **argv)
 
 const struct cmd_entry cmd_send = {
 	"send",
-	"send [-s ADDR] [--replace] [--flags LIST] [--file PATH]... "
-	    "[--listen SPEC]... NAME [FD...]\n"
+	"send [-v] [-s ADDR] [--replace] [--ttl SECONDS] [--flags LIST] "
+	    "[--file PATH]... [--listen SPEC]... NAME [FD...]\n"
 	"Store file descriptors in the broker under NAME (default: fd 0).\n"
 	"  -s, --socket ADDR  broker address (path or @abstract)\n"
 	"  -r, --replace      replace a group already held under NAME\n"
+	"  -t, --ttl SECONDS  the broker closes the group after SECONDS\n"
+	"  -v, --verbose      log each protocol step to stderr\n"
 	"  -f, --file PATH    open PATH and store it\n"
 	"  -o, --flags LIST   open flags for the --file options after it:\n"
 	"                     r (default), w, rw, append, create, trunc, nonblock\n"

@@ -41,6 +41,8 @@ struct client {
 	struct event		*read_ev;
 	struct event		*write_ev;
 	STAILQ_HEAD(, outrec)	 out;
+	struct waiter		 wait;		/* RETRIEVE with FDP_F_WAIT */
+	struct event		*wait_ev;	/* its timeout, made on first use */
 };
 
 struct broker {
@@ -51,16 +53,42 @@ struct broker {
 	struct event		*backoff_ev;
 	struct store		 store;
 	TAILQ_HEAD(, client)	 clients;
+	int			 peer;		/* peer mode: one client, one STORE */
+	int			 peer_stored;	/* peer mode: the STORE came */
+	struct fdp_reply	*peer_out;	/* peer mode: the group's fds */
+	char			*peer_name;	/* peer mode: its name (256 bytes) */
 };
 
 /* How long accept() rests after running out of fds, instead of spinning. */
 static const struct timeval accept_backoff = { 0, 100 * 1000 };
+
+/* A waiting client stops waiting: its name entry and timer forget it. */
+static void
+client_stop_waiting(struct client *c)
+{
+	store_unwait(&c->b->store, &c->wait);
+	if (c->wait_ev != NULL)
+		evtimer_del(c->wait_ev);
+}
+
+/* In peer mode the loop ends once the one client is answered or gone. */
+static void
+peer_check_done(struct broker *b, struct client *c)
+{
+	if (b->peer && (c == NULL || (b->peer_stored && STAILQ_EMPTY(&c->out))))
+		event_base_loopbreak(b->base);
+}
 
 /* Dropping a client frees everything it had, queued fds included. */
 static void
 client_free(struct client *c)
 {
 	struct outrec *o;
+
+	client_stop_waiting(c);
+	if (c->wait_ev != NULL)
+		event_free(c->wait_ev);
+	peer_check_done(c->b, NULL);
 
 	while ((o = STAILQ_FIRST(&c->out)) != NULL) {
 		STAILQ_REMOVE_HEAD(&c->out, entry);
@@ -116,6 +144,7 @@ client_send(struct client *c, uint16_t op, uint32_t flags, uint32_t status,
 	ssize_t n;
 
 	fdp_header_init(&h, op | FDP_OP_REPLY, flags, status);
+	cmd_log_record("serve", c->fd, "<-", &h, NULL, 0, fds, nfds);
 	memcpy(rec, &h, sizeof(h));
 	if (len > 0)
 		memcpy(rec + sizeof(h), payload, len);
@@ -153,6 +182,53 @@ client_flush(evutil_socket_t fd, short what, void *arg)
 	}
 	event_del(c->write_ev);
 	event_add(c->read_ev, NULL);
+	peer_check_done(c->b, c);
+}
+
+/*
+ * FDP_F_TTL and FDP_F_WAIT put a uint32_t before the name: take it off the
+ * payload (0 without the flag); -1 if the payload is too short for it.
+ */
+static int
+request_arg(const struct fdp_wire_header *h, uint32_t flag,
+    const char **payload, size_t *len, uint32_t *arg)
+{
+	*arg = 0;
+	if ((h->flags & flag) == 0)
+		return 0;
+	if (*len < sizeof(*arg))
+		return -1;
+	memcpy(arg, *payload, sizeof(*arg));
+	*payload += sizeof(*arg);
+	*len -= sizeof(*arg);
+	return 0;
+}
+
+/*
+ * A STORE hands the group to the clients waiting for its name, in arrival
+ * order, until one takes it (FDP_F_TAKE): exactly one taker gets a group.
+ */
+static void
+broker_wake(struct broker *b, struct group *g)
+{
+	struct waiter *w;
+	struct client *c;
+	int take;
+
+	while ((w = TAILQ_FIRST(&g->waiters)) != NULL) {
+		c = w->owner;
+		take = w->take;
+		client_stop_waiting(c);
+		if (client_send(c, FDP_OP_RETRIEVE, 0, FDP_S_OK, NULL, 0,
+		    g->fds, g->nfds) == -1) {
+			client_free(c);
+			continue;
+		}
+		if (take) {
+			store_remove(&b->store, g);
+			return;
+		}
+	}
 }
 
 /* STORE: the group's fds move from the request into the store. */
@@ -160,14 +236,105 @@ static uint32_t
 broker_store(struct broker *b, const struct fdp_wire_header *h,
     const char *name, size_t len, int *fds, size_t nfds)
 {
-	uint32_t status;
+	uint32_t status, ttl;
 
 	if (nfds == 0)
 		return FDP_S_NOFDS;
+	if (request_arg(h, FDP_F_TTL, &name, &len, &ttl) == -1 ||
+	    ((h->flags & FDP_F_TTL) != 0 && ttl == 0))
+		return FDP_S_MALFORMED;
 	if ((status = (uint32_t)fdp_name_check(name, len)) != 0)
 		return status;
-	return (uint32_t)store_put(&b->store, name, len, fds, nfds,
-	    (h->flags & FDP_F_REPLACE) != 0);
+	status = (uint32_t)store_put(&b->store, name, len, fds, nfds,
+	    (h->flags & FDP_F_REPLACE) != 0, ttl);
+	if (status == FDP_S_OK) {
+		b->peer_stored = 1;
+		broker_wake(b, store_find(&b->store, name, len));
+	}
+	return status;
+}
+
+/* DELETE: the broker closes the group's fds, and its TTL with them. */
+static uint32_t
+broker_delete(struct broker *b, const char *name, size_t len)
+{
+	struct group *g;
+	uint32_t status;
+
+	if ((status = (uint32_t)fdp_name_check(name, len)) != 0)
+		return status;
+	if ((g = store_find(&b->store, name, len)) == NULL)
+		return FDP_S_NOENT;
+	store_remove(&b->store, g);
+	return FDP_S_OK;
+}
+
+/* A wait ran out: the client hears TIMEOUT, and the name forgets it. */
+static void
+client_wait_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct client *c = arg;
+
+	(void)fd;
+	(void)what;
+	client_stop_waiting(c);
+	if (client_send(c, FDP_OP_RETRIEVE, 0, FDP_S_TIMEOUT, NULL, 0, NULL,
+	    0) == -1)
+		client_free(c);
+}
+
+/*
+ * RETRIEVE with FDP_F_WAIT of a name not held: the client waits on the
+ * name's entry, with a timer if it gave a timeout (in ms), until a STORE
+ * wakes it. The broker keeps the timeout, so a group is never handed to a
+ * client that has already given up.
+ */
+static int
+client_wait(struct client *c, const char *name, size_t len,
+    uint32_t timeout_ms, int take)
+{
+	struct timeval tv;
+
+	tv.tv_sec = (time_t)(timeout_ms / 1000);
+	tv.tv_usec = (suseconds_t)(timeout_ms % 1000) * 1000;
+	if (c->wait_ev == NULL)
+		c->wait_ev = evtimer_new(c->b->base, client_wait_timeout, c);
+	if (c->wait_ev == NULL ||
+	    store_wait(&c->b->store, name, len, &c->wait, take) == -1)
+		return client_send(c, FDP_OP_RETRIEVE, 0, FDP_S_FULL, NULL, 0,
+		    NULL, 0);
+	if (timeout_ms > 0 && evtimer_add(c->wait_ev, &tv) == -1) {
+		client_stop_waiting(c);
+		return client_send(c, FDP_OP_RETRIEVE, 0, FDP_S_FULL, NULL, 0,
+		    NULL, 0);
+	}
+	return 0;
+}
+
+/* RETRIEVE: hand the group over; remove it (TAKE) or wait for it (WAIT). */
+static int
+broker_retrieve(struct broker *b, struct client *c,
+    const struct fdp_wire_header *h, const char *name, size_t len)
+{
+	struct group *g;
+	uint32_t status, timeout_ms;
+	int take = (h->flags & FDP_F_TAKE) != 0, rc;
+
+	if (request_arg(h, FDP_F_WAIT, &name, &len, &timeout_ms) == -1)
+		return client_send(c, h->op, 0, FDP_S_MALFORMED, NULL, 0,
+		    NULL, 0);
+	if ((status = (uint32_t)fdp_name_check(name, len)) != 0)
+		return client_send(c, h->op, 0, status, NULL, 0, NULL, 0);
+	if ((g = store_find(&b->store, name, len)) != NULL) {
+		rc = client_send(c, h->op, 0, FDP_S_OK, NULL, 0, g->fds,
+		    g->nfds);
+		if (rc == 0 && take)
+			store_remove(&b->store, g);
+		return rc;
+	}
+	if ((h->flags & FDP_F_WAIT) == 0)
+		return client_send(c, h->op, 0, FDP_S_NOENT, NULL, 0, NULL, 0);
+	return client_wait(c, name, len, timeout_ms, take);
 }
 
 /* LIST accumulates entries into records as large as the protocol allows. */
@@ -198,6 +365,7 @@ list_add(const struct group *g, void *arg)
 	}
 	e.name_len = (uint16_t)namelen;
 	e.nfds = g->nfds;
+	e.expires_in = group_expires_in(g);
 	memcpy(lo->buf + lo->len, &e, sizeof(e));
 	memcpy(lo->buf + lo->len + sizeof(e), group_name(g), namelen);
 	lo->len += sizeof(e) + namelen;
@@ -228,7 +396,6 @@ broker_handle(struct broker *b, struct client *c,
     const struct fdp_wire_header *h, const char *payload, size_t len,
     int *fds, size_t nfds)
 {
-	const struct group *g;
 	uint32_t status;
 
 	switch (h->op) {
@@ -236,9 +403,13 @@ broker_handle(struct broker *b, struct client *c,
 		status = broker_store(b, h, payload, len, fds, nfds);
 		if (status != FDP_S_OK)
 			fdp_close_fds(fds, nfds);
-		return client_send(c, h->op, 0, status, NULL, 0, NULL, 0);
+		if (client_send(c, h->op, 0, status, NULL, 0, NULL, 0) == -1)
+			return -1;
+		peer_check_done(b, c);
+		return 0;
 	case FDP_OP_RETRIEVE:
 	case FDP_OP_LIST:
+	case FDP_OP_DELETE:
 		if (nfds > 0) {
 			fdp_close_fds(fds, nfds);
 			return client_send(c, h->op, 0, FDP_S_MALFORMED,
@@ -246,13 +417,10 @@ broker_handle(struct broker *b, struct client *c,
 		}
 		if (h->op == FDP_OP_LIST)
 			return broker_list(b, c);
-		if ((status = (uint32_t)fdp_name_check(payload, len)) != 0)
-			return client_send(c, h->op, 0, status, NULL, 0, NULL, 0);
-		if ((g = store_find(&b->store, payload, len)) == NULL)
-			return client_send(c, h->op, 0, FDP_S_NOENT, NULL, 0,
-			    NULL, 0);
-		return client_send(c, h->op, 0, FDP_S_OK, NULL, 0, g->fds,
-		    g->nfds);
+		if (h->op == FDP_OP_DELETE)
+			return client_send(c, h->op, 0,
+			    broker_delete(b, payload, len), NULL, 0, NULL, 0);
+		return broker_retrieve(b, c, h, payload, len);
 	default:
 		fdp_close_fds(fds, nfds);
 		return client_send(c, h->op, 0, FDP_S_UNSUPPORTED, NULL, 0,
@@ -288,6 +456,12 @@ client_read(evutil_socket_t fd, short what, void *arg)
 		client_free(c);
 		return;
 	}
+	if (c->wait.g != NULL) {
+		if (n > 0)
+			fdp_close_fds(fds, nfds);
+		client_free(c);		/* a waiting client may only hang up */
+		return;
+	}
 	rc = fdp_header_check(rec, n > 0 ? (size_t)n : sizeof(rec), &h);
 	if (rc == FDP_EPROTO)
 		h.op = 0;
@@ -298,9 +472,12 @@ client_read(evutil_socket_t fd, short what, void *arg)
 		fdp_close_fds(fds, nfds);
 		rc = client_send(c, h.op, 0, rc == FDP_EVERSION ?
 		    FDP_S_VERSION : FDP_S_MALFORMED, NULL, 0, NULL, 0);
-	} else
+	} else {
+		cmd_log_record("serve", fd, "->", &h, rec + sizeof(h),
+		    (size_t)n - sizeof(h), fds, nfds);
 		rc = broker_handle(b, c, &h, (const char *)rec + sizeof(h),
 		    (size_t)n - sizeof(h), fds, nfds);
+	}
 	if (rc == -1)
 		client_free(c);
 }
@@ -317,6 +494,7 @@ client_new(struct broker *b, int fd)
 	}
 	c->b = b;
 	c->fd = fd;
+	c->wait.owner = c;
 	STAILQ_INIT(&c->out);
 	c->read_ev = event_new(b->base, fd, EV_READ | EV_PERSIST, client_read, c);
 	c->write_ev = event_new(b->base, fd, EV_WRITE | EV_PERSIST,
@@ -337,6 +515,9 @@ broker_accept(evutil_socket_t lfd, short what, void *arg)
 	(void)what;
 	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (fd >= 0) {
+		cmd_log("serve", "client %d connected", fd);
+		if (b->peer)
+			event_del(b->accept_ev);
 		client_new(b, fd);
 		return;
 	}
@@ -381,6 +562,25 @@ broker_ready(int ready_fd)
 	close(ready_fd);
 }
 
+/* Peer mode keeps the one group stored; the store closes its own copies. */
+static void
+peer_collect(const struct group *g, void *arg)
+{
+	struct broker *b = arg;
+	size_t i;
+
+	for (i = 0; i < g->nfds; i++) {
+		b->peer_out->fds[i] = fcntl(g->fds[i], F_DUPFD_CLOEXEC, 0);
+		if (b->peer_out->fds[i] == -1) {
+			fdp_close_fds(b->peer_out->fds, i);
+			return;
+		}
+	}
+	b->peer_out->nfds = g->nfds;
+	memcpy(b->peer_name, group_name(g), group_namelen(g));
+	b->peer_name[group_namelen(g)] = '\0';
+}
+
 /* Run the loop until a signal stops it, then close everything held. */
 static int
 broker_run(struct broker *b, int ready_fd)
@@ -391,7 +591,7 @@ broker_run(struct broker *b, int ready_fd)
 
 	TAILQ_INIT(&b->clients);
 	b->base = event_base_new();
-	if (b->base == NULL || store_init(&b->store) == -1) {
+	if (b->base == NULL || store_init(&b->store, b->base) == -1) {
 		cmd_warn("serve", "cannot set up the event loop");
 		if (b->base != NULL)
 			event_base_free(b->base);
@@ -412,6 +612,8 @@ broker_run(struct broker *b, int ready_fd)
 	}
 	while ((c = TAILQ_FIRST(&b->clients)) != NULL)
 		client_free(c);
+	if (b->peer)
+		store_foreach(&b->store, peer_collect, b);
 	store_free(&b->store);
 	if (b->accept_ev != NULL)
 		event_free(b->accept_ev);
@@ -425,9 +627,51 @@ broker_run(struct broker *b, int ready_fd)
 	return status;
 }
 
+/*
+ * Listen at the address (-s, or the default) and run the broker there until
+ * it stops; serve and peer mode both come here. b is zeroed but for the mode.
+ */
+static int
+broker_serve_at(struct broker *b, const char *cmd, const char *socket_opt,
+    int ready_fd)
+{
+	char addrbuf[PATH_MAX];
+	const char *address;
+	int rc, status;
+
+	address = fdp_broker_address(socket_opt, addrbuf, sizeof(addrbuf));
+	if (address == NULL) {
+		cmd_warn(cmd, "the broker address: %s",
+		    fdp_strerror(FDP_EADDRLEN));
+		return EXIT_USAGE;
+	}
+	if ((rc = fdp_addr_parse(address, &b->addr)) != 0) {
+		cmd_warn(cmd, "%s: %s", address, fdp_strerror(rc));
+		return EXIT_USAGE;
+	}
+	b->listen_fd = fdp_listen_unix(&b->addr, SOCK_SEQPACKET, 1);
+	if (b->listen_fd < 0) {
+		cmd_warn(cmd, "cannot listen on %s: %s", address,
+		    fdp_strerror(b->listen_fd));
+		return EXIT_SYSTEM;
+	}
+	if (fcntl(b->listen_fd, F_SETFL, O_NONBLOCK) == -1) {
+		cmd_warn(cmd, "%s: %s", address, strerror(errno));
+		status = EXIT_SYSTEM;
+	} else {
+		signal(SIGPIPE, SIG_IGN);
+		cmd_log(cmd, "listening on %s", address);
+		status = broker_run(b, ready_fd);
+	}
+	close(b->listen_fd);
+	fdp_unlink_unix(&b->addr);
+	return status;
+}
+
 static const struct option serve_options[] = {
 	{ "socket",	required_argument,	NULL,	's' },
 	{ "ready-fd",	required_argument,	NULL,	'r' },
+	{ "verbose",	no_argument,		NULL,	'v' },
 	{ "help",	no_argument,		NULL,	'h' },
 	{ NULL,		0,			NULL,	0 }
 };
@@ -436,14 +680,16 @@ static int
 serve_run(int argc, char **argv)
 {
 	struct broker b;
-	char addrbuf[PATH_MAX];
-	const char *socket_opt = NULL, *address;
-	int ch, rc, ready_fd = -1, status;
+	const char *socket_opt = NULL;
+	int ch, ready_fd = -1;
 
-	while ((ch = getopt_long(argc, argv, "+s:h", serve_options, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+s:vh", serve_options, NULL)) != -1) {
 		switch (ch) {
 		case 's':
 			socket_opt = optarg;
+			break;
+		case 'v':
+			cmd_verbose = 1;
 			break;
 		case 'r':
 			ready_fd = cmd_parse_int(optarg);
@@ -462,36 +708,35 @@ serve_run(int argc, char **argv)
 	if (optind != argc)
 		return cmd_usage(&cmd_serve, stderr, EXIT_USAGE);
 	memset(&b, 0, sizeof(b));
-	address = fdp_broker_address(socket_opt, addrbuf, sizeof(addrbuf));
-	if (address == NULL) {
-		cmd_warn("serve", "the broker address: %s",
-		    fdp_strerror(FDP_EADDRLEN));
-		return EXIT_USAGE;
-	}
-	if ((rc = fdp_addr_parse(address, &b.addr)) != 0) {
-		cmd_warn("serve", "%s: %s", address, fdp_strerror(rc));
-		return EXIT_USAGE;
-	}
-	b.listen_fd = fdp_listen_unix(&b.addr, SOCK_SEQPACKET, 1);
-	if (b.listen_fd < 0) {
-		cmd_warn("serve", "cannot listen on %s: %s", address,
-		    fdp_strerror(b.listen_fd));
-		return EXIT_SYSTEM;
-	}
-	if (fcntl(b.listen_fd, F_SETFL, O_NONBLOCK) == -1) {
-		cmd_warn("serve", "%s: %s", address, strerror(errno));
+	return broker_serve_at(&b, "serve", socket_opt, ready_fd);
+}
+
+int
+serve_peer(const char *cmd, const char *socket_opt, struct fdp_reply *r,
+    char *name)
+{
+	struct broker b;
+	int status;
+
+	memset(&b, 0, sizeof(b));
+	b.peer = 1;
+	b.peer_out = r;
+	b.peer_name = name;
+	r->nfds = 0;
+	status = broker_serve_at(&b, cmd, socket_opt, -1);
+	if (status == 0 && r->nfds == 0) {
+		cmd_warn(cmd, "the sender left without storing a group");
 		status = EXIT_SYSTEM;
-	} else {
-		signal(SIGPIPE, SIG_IGN);
-		status = broker_run(&b, ready_fd);
 	}
-	close(b.listen_fd);
-	fdp_unlink_unix(&b.addr);
 	return status;
 }
 
 const struct cmd_entry cmd_serve = {
 	"serve",
-	"serve [-s ADDR] [--ready-fd N]",
+	"serve [-v] [-s ADDR] [--ready-fd N]\n"
+	"Run the broker: hold named groups of fds until SIGTERM or SIGINT.\n"
+	"  -s, --socket ADDR  address to listen on (path or @abstract)\n"
+	"      --ready-fd N   write a newline to fd N once accepting\n"
+	"  -v, --verbose      log each request and reply to stderr\n",
 	serve_run,
 };

@@ -12,17 +12,33 @@
 
 #define STORE_MIN_BUCKETS	64
 
-/* The name sits after the fds in the same allocation. */
 const char *
 group_name(const struct group *g)
 {
-	return (const char *)(g->fds + g->nfds);
+	return g->name;
 }
 
 size_t
 group_namelen(const struct group *g)
 {
 	return (size_t)g->namelen + 1;
+}
+
+/* LIST reports time left; the timer itself knows when it fires. */
+uint32_t
+group_expires_in(const struct group *g)
+{
+	struct timeval tv, now;
+	uint64_t ms;
+
+	if (g->ttl_ev == NULL || !evtimer_pending(g->ttl_ev, &tv))
+		return 0;
+	if (event_base_gettimeofday_cached(g->s->base, &now) == -1 ||
+	    timercmp(&tv, &now, <))
+		return 1;
+	timersub(&tv, &now, &tv);
+	ms = (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
+	return ms == 0 ? 1 : (uint32_t)((ms + 999) / 1000);
 }
 
 /* FNV-1a: cheap, and spreads names of up to 255 bytes well. */
@@ -40,13 +56,14 @@ store_hash(const char *name, size_t len)
 }
 
 int
-store_init(struct store *s)
+store_init(struct store *s, struct event_base *base)
 {
 	memset(s, 0, sizeof(*s));
 	s->buckets = calloc(STORE_MIN_BUCKETS, sizeof(*s->buckets));
 	if (s->buckets == NULL)
 		return -1;
 	s->nbuckets = STORE_MIN_BUCKETS;
+	s->base = base;
 	return 0;
 }
 
@@ -66,7 +83,9 @@ store_slot(const struct store *s, const char *name, size_t len, uint32_t h)
 struct group *
 store_find(const struct store *s, const char *name, size_t len)
 {
-	return *store_slot(s, name, len, store_hash(name, len));
+	struct group *g = *store_slot(s, name, len, store_hash(name, len));
+
+	return g != NULL && g->nfds > 0 ? g : NULL;
 }
 
 /* Doubling keeps chains short as the store grows; failure just keeps them longer. */
@@ -90,44 +109,146 @@ store_grow(struct store *s)
 	s->nbuckets = n;
 }
 
-/* A group and its fds go away together. */
+/* The entry for name, made empty (nothing held, nobody waiting) if new. */
+static struct group *
+store_entry(struct store *s, const char *name, size_t len)
+{
+	uint32_t h = store_hash(name, len);
+	struct group **gp = store_slot(s, name, len, h), *g;
+
+	if (*gp != NULL)
+		return *gp;
+	if ((g = calloc(1, sizeof(*g) + len)) == NULL)
+		return NULL;
+	g->s = s;
+	g->hash = h;
+	g->namelen = (uint8_t)(len - 1);
+	TAILQ_INIT(&g->waiters);
+	memcpy(g->name, name, len);
+	*gp = g;
+	if (++s->ngroups > s->nbuckets)
+		store_grow(s);
+	return g;
+}
+
+/* Let go of what the entry holds: its fds and its timer. */
 static void
-group_free(struct group *g)
+group_release(struct group *g)
 {
 	fdp_close_fds(g->fds, g->nfds);
+	g->s->nfds -= g->nfds;
+	g->nfds = 0;
+	free(g->fds);
+	g->fds = NULL;
+	if (g->ttl_ev != NULL)
+		event_free(g->ttl_ev);
+	g->ttl_ev = NULL;
+}
+
+/* An entry that holds nothing and has nobody waiting leaves the table. */
+static void
+store_drop_if_empty(struct store *s, struct group *g)
+{
+	struct group **gp;
+
+	if (g->nfds > 0 || !TAILQ_EMPTY(&g->waiters))
+		return;
+	gp = store_slot(s, group_name(g), group_namelen(g), g->hash);
+	*gp = g->next;
+	s->ngroups--;
 	free(g);
+}
+
+void
+store_remove(struct store *s, struct group *g)
+{
+	group_release(g);
+	store_drop_if_empty(s, g);
+}
+
+/* A group's TTL ran out: the broker closes it as DELETE would. */
+static void
+group_expire(evutil_socket_t fd, short what, void *arg)
+{
+	struct group *g = arg;
+
+	(void)fd;
+	(void)what;
+	store_remove(g->s, g);
+}
+
+/* The timer is made before anything changes, so failure changes nothing. */
+static struct event *
+ttl_timer(struct store *s, struct group *g, uint32_t ttl)
+{
+	struct timeval tv = { (time_t)ttl, 0 };
+	struct event *ev;
+
+	if (ttl == 0)
+		return NULL;
+	if ((ev = evtimer_new(s->base, group_expire, g)) == NULL)
+		return NULL;
+	if (evtimer_add(ev, &tv) == -1) {
+		event_free(ev);
+		return NULL;
+	}
+	return ev;
 }
 
 int
 store_put(struct store *s, const char *name, size_t len, int *fds,
-    size_t nfds, int replace)
+    size_t nfds, int replace, uint32_t ttl)
 {
-	uint32_t h = store_hash(name, len);
-	struct group **gp = store_slot(s, name, len, h), *g, *old = *gp;
+	struct group *g;
+	struct event *ev;
+	int *copy;
 
-	if (old != NULL && !replace)
-		return FDP_S_EXISTS;
-	g = malloc(sizeof(*g) + nfds * sizeof(int) + len);
-	if (g == NULL)
+	if ((g = store_entry(s, name, len)) == NULL)
 		return FDP_S_FULL;
-	g->hash = h;
-	g->nfds = (uint16_t)nfds;
-	g->namelen = (uint8_t)(len - 1);
-	memcpy(g->fds, fds, nfds * sizeof(int));
-	memcpy(g->fds + nfds, name, len);
-	s->nfds += nfds;
-	if (old != NULL) {
-		g->next = old->next;
-		*gp = g;
-		s->nfds -= old->nfds;
-		group_free(old);
-		return 0;
+	if (g->nfds > 0 && !replace)
+		return FDP_S_EXISTS;
+	copy = malloc(nfds * sizeof(*copy));
+	ev = ttl_timer(s, g, ttl);
+	if (copy == NULL || (ttl != 0 && ev == NULL)) {
+		free(copy);
+		if (ev != NULL)
+			event_free(ev);
+		store_drop_if_empty(s, g);
+		return FDP_S_FULL;
 	}
-	g->next = NULL;
-	*gp = g;
-	if (++s->ngroups > s->nbuckets)
-		store_grow(s);
+	group_release(g);
+	memcpy(copy, fds, nfds * sizeof(*copy));
+	g->fds = copy;
+	g->nfds = (uint16_t)nfds;
+	g->ttl_ev = ev;
+	s->nfds += nfds;
 	return 0;
+}
+
+int
+store_wait(struct store *s, const char *name, size_t len, struct waiter *w,
+    int take)
+{
+	struct group *g;
+
+	if ((g = store_entry(s, name, len)) == NULL)
+		return -1;
+	w->g = g;
+	w->take = take;
+	TAILQ_INSERT_TAIL(&g->waiters, w, entry);
+	return 0;
+}
+
+void
+store_unwait(struct store *s, struct waiter *w)
+{
+	struct group *g = w->g;
+
+	if (g == NULL)
+		return;
+	TAILQ_REMOVE(&g->waiters, w, entry);
+	w->g = NULL;
+	store_drop_if_empty(s, g);
 }
 
 void
@@ -139,19 +260,26 @@ store_foreach(const struct store *s, void (*fn)(const struct group *, void *),
 
 	for (i = 0; i < s->nbuckets; i++)
 		for (g = s->buckets[i]; g != NULL; g = g->next)
-			fn(g, arg);
+			if (g->nfds > 0)
+				fn(g, arg);
 }
 
 void
 store_free(struct store *s)
 {
 	struct group *g, *next;
+	struct waiter *w;
 	size_t i;
 
 	for (i = 0; i < s->nbuckets; i++)
 		for (g = s->buckets[i]; g != NULL; g = next) {
 			next = g->next;
-			group_free(g);
+			while ((w = TAILQ_FIRST(&g->waiters)) != NULL) {
+				TAILQ_REMOVE(&g->waiters, w, entry);
+				w->g = NULL;
+			}
+			group_release(g);
+			free(g);
 		}
 	free(s->buckets);
 	memset(s, 0, sizeof(*s));

@@ -1,45 +1,83 @@
 /*
  * store.h: the broker's named groups of fds, in a hash table so that no
- * request scans what is held.
+ * request scans what is held. An entry is either a held group (nfds > 0)
+ * or, while clients wait for a name not held yet, the list of those
+ * waiters (nfds == 0), so that the STORE of a name finds its waiters
+ * without looking at anyone else's.
  */
 #ifndef FDPASS_STORE_H
 #define FDPASS_STORE_H
 
+#include <sys/queue.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
-/* One named group; the store holds its fds and closes them. */
+#include <event2/event.h>
+
+struct group;
+
+/* A client waiting for a name; the broker embeds one in each client. */
+struct waiter {
+	TAILQ_ENTRY(waiter)	 entry;
+	struct group		*g;		/* the entry waited on; NULL if none */
+	int			 take;		/* wants the group removed as it gets it */
+	void			*owner;		/* the waiting client */
+};
+
+/* One named entry; the store holds its fds and closes them. */
 struct group {
-	struct group	*next;		/* hash chain */
-	uint32_t	 hash;
-	uint16_t	 nfds;
-	uint8_t		 namelen;	/* name length - 1 (names are 1..255) */
-	int		 fds[];		/* nfds fds, then the name's bytes */
+	struct group		*next;		/* hash chain */
+	struct store		*s;
+	uint32_t		 hash;
+	uint16_t		 nfds;		/* 0: not held, only waited for */
+	uint8_t			 namelen;	/* name length - 1 (names are 1..255) */
+	int			*fds;
+	struct event		*ttl_ev;	/* closes the group at its TTL; or NULL */
+	TAILQ_HEAD(, waiter)	 waiters;	/* in arrival order */
+	char			 name[];
 };
 
 struct store {
-	struct group	**buckets;
-	size_t		  nbuckets;	/* a power of two */
-	size_t		  ngroups;
-	size_t		  nfds;		/* fds held in all groups */
+	struct group		**buckets;
+	size_t			  nbuckets;	/* a power of two */
+	size_t			  ngroups;	/* entries, waited-for ones included */
+	size_t			  nfds;		/* fds held in all groups */
+	struct event_base	 *base;		/* for TTL timers */
 };
 
 /* The name of a group and its length. */
 const char	*group_name(const struct group *g);
 size_t		 group_namelen(const struct group *g);
 
-int		 store_init(struct store *s);
+/* Seconds until the group's TTL closes it, rounded up; 0 without a TTL. */
+uint32_t	 group_expires_in(const struct group *g);
+
+int		 store_init(struct store *s, struct event_base *base);
+
+/* The group held under name, or NULL. */
 struct group	*store_find(const struct store *s, const char *name, size_t len);
 
 /*
- * Hold fds under name. On success the store holds the fds (and has closed the
- * fds of a group it replaced) and 0 is returned; otherwise an FDP_S_* status
- * and the caller still holds the fds.
+ * Hold fds under name, closing after ttl seconds unless ttl is 0. On
+ * success the store holds the fds (and has closed the fds of a group it
+ * replaced, cancelling its TTL) and 0 is returned; otherwise an FDP_S_*
+ * status and the caller still holds the fds.
  */
 int		 store_put(struct store *s, const char *name, size_t len,
-		    int *fds, size_t nfds, int replace);
+		    int *fds, size_t nfds, int replace, uint32_t ttl);
 
-/* Visit every group, in no particular order. */
+/* Close a held group's fds, cancel its TTL and forget it. */
+void		 store_remove(struct store *s, struct group *g);
+
+/* Make w wait for name, which is not held; -1 when out of memory. */
+int		 store_wait(struct store *s, const char *name, size_t len,
+		    struct waiter *w, int take);
+
+/* Stop w waiting; the entry goes once nothing is held or awaited there. */
+void		 store_unwait(struct store *s, struct waiter *w);
+
+/* Visit every held group, in no particular order. */
 void		 store_foreach(const struct store *s,
 		    void (*fn)(const struct group *, void *), void *arg);
 

@@ -890,8 +890,8 @@ fdp_desc_print_text(FILE *f, const struct fdp_desc *d)
 }
 
 /* A JSON string; bytes outside printable ASCII become \u00XX. */
-static void
-json_print_string(FILE *f, const char *s)
+void
+fdp_json_print_string(FILE *f, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 
@@ -915,11 +915,11 @@ fdp_desc_print_json(FILE *f, const struct fdp_desc *d)
 	size_t i;
 
 	fputs("{\"kind\":", f);
-	json_print_string(f, d->kind != NULL ? d->kind : "unknown");
+	fdp_json_print_string(f, d->kind != NULL ? d->kind : "unknown");
 	for (i = 0; i < d->nfields && i < FDP_DESC_MAX_FIELDS; i++) {
 		field = &d->fields[i];
 		putc(',', f);
-		json_print_string(f, field->key);
+		fdp_json_print_string(f, field->key);
 		putc(':', f);
 		if (field->type == FDP_FIELD_BOOLEAN)
 			fputs(strcmp(field->value, "yes") == 0 ? "true" : "false",
@@ -927,7 +927,7 @@ fdp_desc_print_json(FILE *f, const struct fdp_desc *d)
 		else if (field->type == FDP_FIELD_NUMBER)
 			fputs(field->value, f);
 		else
-			json_print_string(f, field->value);
+			fdp_json_print_string(f, field->value);
 	}
 	putc('}', f);
 }

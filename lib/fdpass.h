@@ -182,6 +182,9 @@ int		 fdp_describe(int fd, struct fdp_desc *d);
  */
 void		 fdp_desc_print_text(FILE *f, const struct fdp_desc *d);
 
+/* Print s as a JSON string: commands print names in their JSON too. */
+void		 fdp_json_print_string(FILE *f, const char *s);
+
 /* Print one JSON object {"kind":..., fields...} with no newline. */
 void		 fdp_desc_print_json(FILE *f, const struct fdp_desc *d);
 
@@ -229,6 +232,14 @@ int		 fdp_client_connect(const char *address);
  */
 int		 fdp_call(int sock, uint16_t op, uint32_t flags,
 		    const char *name, const int *fds, size_t nfds,
+		    struct fdp_reply *r);
+
+/*
+ * fdp_call for a request whose flags (FDP_F_TTL, FDP_F_WAIT) put a 32-bit
+ * argument before the name; fdp_call sends none.
+ */
+int		 fdp_call_arg(int sock, uint16_t op, uint32_t flags,
+		    uint32_t arg, const char *name, const int *fds, size_t nfds,
 		    struct fdp_reply *r);
 
 /* Receive a further reply record of an answer sent as several. */

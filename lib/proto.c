@@ -37,13 +37,14 @@ static const char *const fdp_status_words[FDP_S_COUNT] = {
 	[FDP_S_TRUNCATED] = "the broker could not take every file descriptor (it is out of file descriptors)",
 	[FDP_S_FULL] = "broker full",
 	[FDP_S_UNSUPPORTED] = "operation not supported by the broker",
+	[FDP_S_TIMEOUT] = "timed out waiting for the name to be stored",
 };
 
 /* Clients turn the broker's stable codes into words here, and only here. */
 const char *
 fdp_status_text(uint32_t status)
 {
-	if (status >= FDP_S_COUNT)
+	if (status >= FDP_S_COUNT || fdp_status_words[status] == NULL)
 		return "unknown error from the broker";
 	return fdp_status_words[status];
 }
@@ -117,12 +118,13 @@ fdp_reply_recv(int sock, uint16_t op, struct fdp_reply *r)
 	return 0;
 }
 
-/* One request, one reply: the shape of every client exchange. */
-int
-fdp_call(int sock, uint16_t op, uint32_t flags, const char *name,
-    const int *fds, size_t nfds, struct fdp_reply *r)
+/* Send a request (header, argbytes of arg, name) and receive the reply. */
+static int
+request_call(int sock, uint16_t op, uint32_t flags, const uint32_t *arg,
+    size_t argbytes, const char *name, const int *fds, size_t nfds,
+    struct fdp_reply *r)
 {
-	unsigned char req[sizeof(struct fdp_wire_header) + 255];
+	unsigned char req[sizeof(struct fdp_wire_header) + sizeof(*arg) + 255];
 	struct fdp_wire_header h;
 	size_t namelen = name != NULL ? strlen(name) : 0;
 	ssize_t n;
@@ -132,10 +134,30 @@ fdp_call(int sock, uint16_t op, uint32_t flags, const char *name,
 		return FDP_ETOOBIG;
 	fdp_header_init(&h, op, flags, 0);
 	memcpy(req, &h, sizeof(h));
+	memcpy(req + sizeof(h), arg, argbytes);
 	if (namelen > 0)
-		memcpy(req + sizeof(h), name, namelen);
-	n = fdp_send_msg(sock, req, sizeof(h) + namelen, fds, nfds);
+		memcpy(req + sizeof(h) + argbytes, name, namelen);
+	n = fdp_send_msg(sock, req, sizeof(h) + argbytes + namelen, fds, nfds);
 	if (n < 0)
 		return (int)n;
 	return fdp_reply_recv(sock, op, r);
+}
+
+/* One request, one reply: the shape of every client exchange. */
+int
+fdp_call(int sock, uint16_t op, uint32_t flags, const char *name,
+    const int *fds, size_t nfds, struct fdp_reply *r)
+{
+	uint32_t none = 0;
+
+	return request_call(sock, op, flags, &none, 0, name, fds, nfds, r);
+}
+
+/* STORE with FDP_F_TTL and RETRIEVE with FDP_F_WAIT carry an argument. */
+int
+fdp_call_arg(int sock, uint16_t op, uint32_t flags, uint32_t arg,
+    const char *name, const int *fds, size_t nfds, struct fdp_reply *r)
+{
+	return request_call(sock, op, flags, &arg, sizeof(arg), name, fds,
+	    nfds, r);
 }

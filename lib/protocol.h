@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #define FDP_PROTO_MAGIC		0x66647073u	/* "fdps" read as a big-endian word */
-#define FDP_PROTO_VERSION	1
+#define FDP_PROTO_VERSION	2
 
 /* The largest record either side sends or accepts, header included. */
 #define FDP_PROTO_MAX_RECORD	65536
@@ -27,20 +27,28 @@ struct fdp_wire_header {
 	uint32_t	status;		/* replies: FDP_S_*; requests: 0 */
 };
 
-/* Requests. The payload of STORE, RETRIEVE and DELETE is the group name. */
+/*
+ * Requests. The payload of STORE, RETRIEVE and DELETE is the group name,
+ * after a uint32_t argument when FDP_F_TTL or FDP_F_WAIT is set.
+ */
 #define FDP_OP_STORE	1	/* fds attached: 1 to 253 */
 #define FDP_OP_RETRIEVE	2	/* reply carries the group's fds */
 #define FDP_OP_LIST	3	/* empty payload; reply: entries, maybe in several records */
+#define FDP_OP_DELETE	4	/* the broker closes the group */
 #define FDP_OP_REPLY	0x8000	/* or-ed into the op of the request answered */
 
 /* Flags. */
 #define FDP_F_REPLACE	0x0001	/* STORE: replace a group already held under the name */
 #define FDP_F_MORE	0x0001	/* LIST reply: another reply record follows */
+#define FDP_F_TAKE	0x0002	/* RETRIEVE: remove the group as it is handed over */
+#define FDP_F_WAIT	0x0004	/* RETRIEVE: wait for the name; argument: timeout in ms, 0 none */
+#define FDP_F_TTL	0x0008	/* STORE: argument: seconds until the broker closes the group */
 
 /* One LIST reply entry; entries follow each other unaligned. */
 struct fdp_wire_entry {
 	uint16_t	name_len;	/* bytes of name that follow, 1 to 255 */
 	uint16_t	nfds;		/* fds in the group, 1 to 253 */
+	uint32_t	expires_in;	/* seconds left, rounded up; 0: no TTL */
 };
 
 /* Reply status codes; stable, never renumbered. */
@@ -54,6 +62,7 @@ struct fdp_wire_entry {
 #define FDP_S_TRUNCATED		7	/* the broker could not take every fd attached */
 #define FDP_S_FULL		8	/* the broker holds as much as it may */
 #define FDP_S_UNSUPPORTED	9	/* unknown op */
-#define FDP_S_COUNT		10
+#define FDP_S_TIMEOUT		11	/* RETRIEVE with FDP_F_WAIT: not stored in time */
+#define FDP_S_COUNT		12
 
 #endif

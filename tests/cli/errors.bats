@@ -44,7 +44,7 @@ load helpers
 	read -r -t 10 _ <&"${PEERPROC[0]}"
 	run timeout 10 "$FDPASS" list
 	assert_failure 3
-	assert_output "fdpass: list: the broker speaks protocol version 99, this fdpass speaks 1"
+	assert_output "fdpass: list: the broker speaks protocol version 99, this fdpass speaks 2"
 }
 
 @test "usage errors exit 2 with the command's usage" {

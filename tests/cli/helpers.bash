@@ -21,6 +21,18 @@ start_broker() {
 	BROKER_PID=$!
 	read -r -t 10 _ <"$ready" || fail "broker did not become ready"
 	rm -f "$ready"
+	wait_for_ready_fd_closed
+}
+
+# The broker closes --ready-fd just after writing to it: wait for that, so
+# that a test counting the broker's fds from now on does not count it.
+wait_for_ready_fd_closed() {
+	local i
+	for i in $(seq 100); do
+		[ -e "/proc/$BROKER_PID/fd/3" ] || return 0
+		sleep 0.1
+	done
+	fail "broker did not close its --ready-fd"
 }
 
 # Stop the broker with SIGTERM and check it exits 0.
@@ -63,4 +75,26 @@ setup() {
 
 teardown() {
 	common_teardown
+}
+
+# Wait up to 10 s for $3 (default 1) lines matching the extended regexp $2
+# in file $1 (a `serve -v` log, say): how a test knows the broker has seen
+# a request.
+wait_for_line() {
+	local i want="${3:-1}"
+	for i in $(seq 100); do
+		[ "$(grep -Ec -- "$2" "$1" 2>/dev/null)" -ge "$want" ] && return 0
+		sleep 0.1
+	done
+	fail "fewer than $want lines matching '$2' in $1"
+}
+
+# Wait up to 10 s for the process $1 to end; its status is then in $?.
+wait_for_exit() {
+	local i
+	for i in $(seq 100); do
+		kill -0 "$1" 2>/dev/null || { wait "$1"; return; }
+		sleep 0.1
+	done
+	fail "process $1 did not end"
 }

@@ -8,8 +8,9 @@ import socket
 import struct
 import sys
 
-MAGIC, VERSION, HEADER = 0x66647073, 1, "=IHHII"
+MAGIC, VERSION, HEADER = 0x66647073, 2, "=IHHII"
 OP_STORE, OP_RETRIEVE, OP_LIST, OP_REPLY = 1, 2, 3, 0x8000
+F_WAIT = 0x4
 
 
 def header(op, version=VERSION, flags=0, status=0, magic=MAGIC):
@@ -77,6 +78,16 @@ def main():
             anc = [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
                     struct.pack("%di" % nfds, *([null.fileno()] * nfds)))] if nfds else []
             s.sendmsg([header(op, version=version) + name], anc)
+        print(reply_status(s))
+    elif mode == "wait-then-send":       # wait for a name, then break the rule
+        s = connect(address)
+        s.send(header(OP_RETRIEVE, flags=F_WAIT) + struct.pack("=I", 0) + b"x")
+        s.send(header(OP_LIST))
+        s.settimeout(10)
+        print("closed" if s.recv(65536) == b"" else "answered")
+    elif mode == "short-wait":           # WAIT without room for its argument
+        s = connect(address)
+        s.send(header(OP_RETRIEVE, flags=F_WAIT) + b"x")
         print(reply_status(s))
     else:
         sys.exit("peer.py: unknown mode " + mode)

@@ -713,6 +713,26 @@ test_unknown(void)
 	close(fd);
 }
 
+/* A string with every kind of byte JSON must escape, through the printer. */
+static void
+print_awkward_json_string(FILE *f, const struct fdp_desc *d)
+{
+	(void)d;
+	fdp_json_print_string(f, "a \"b\" \\c\n\x01\xc3\xa9");
+}
+
+/* Commands print group names with fdp_json_print_string: escapes checked. */
+static void
+test_json_string(void)
+{
+	char *text = printed(print_awkward_json_string);
+
+	ok(strcmp(text, "\"a \\\"b\\\" \\\\c\\u000a\\u0001\\u00c3\\u00a9\"") == 0,
+	    "JSON string: quotes and backslashes escaped, other bytes \\u00XX: %s",
+	    text);
+	free(text);
+}
+
 int
 main(void)
 {
@@ -736,6 +756,7 @@ main(void)
 	test_bad_fds();
 	test_long_path(dir);
 	test_unknown();
+	test_json_string();
 	rmdir(dir);
 	return done_testing();
 }

@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""Validate fdpass's JSON output on stdin against the schema fdpass(1)
+documents (section JSON), written out here as a JSON Schema.
+
+Usage: jsoncheck.py group|list   (recv --json prints a group, list --json a list)
+Exits 0 if the document is valid, 1 with the reason if not."""
+import json
+import sys
+
+import jsonschema
+
+STRINGS = ["path", "dev", "end", "family", "type", "protocol", "local", "peer",
+           "clock", "sigmask", "signals", "fanotify_flags", "event_flags",
+           "name", "seals", "link", "fdinfo", "flags"]
+INTEGERS = ["size", "offset", "inode", "pipe_size", "queued", "major", "minor",
+            "peer_pid", "peer_uid", "peer_gid", "counter", "ticks", "watches",
+            "messages", "max_messages", "message_size"]
+BOOLEANS = ["deleted", "listening", "semaphore"]
+
+# The fields each kind may have besides kind and flags (fdpass(1) DESCRIPTIONS).
+KINDS = {
+    "file": ["path", "deleted", "size", "offset", "inode", "dev"],
+    "dir": ["path", "deleted", "inode", "dev"],
+    "pipe": ["inode", "end", "pipe_size", "queued"],
+    "fifo": ["path", "deleted", "inode", "dev", "end", "pipe_size", "queued"],
+    "socket": ["inode", "family", "type", "protocol", "listening", "local",
+               "peer", "peer_pid", "peer_uid", "peer_gid"],
+    "tty": ["path", "deleted", "major", "minor"],
+    "chardev": ["path", "deleted", "major", "minor"],
+    "blockdev": ["path", "deleted", "major", "minor"],
+    "eventfd": ["counter", "semaphore"],
+    "timerfd": ["clock", "value", "interval", "ticks"],
+    "signalfd": ["sigmask", "signals"],
+    "epoll": ["watches"],
+    "inotify": ["watches"],
+    "fanotify": ["fanotify_flags", "event_flags", "watches"],
+    "memfd": ["name", "size", "offset", "seals"],
+    "pidfd": ["pid"],
+    "mqueue": ["name", "deleted", "messages", "max_messages", "message_size"],
+    "unknown": ["link", "inode", "fdinfo"],
+}
+
+
+def field_type(key):
+    if key in ("value", "interval"):
+        return {"type": "number"}
+    if key == "pid":
+        return {"type": "integer"}
+    if key in INTEGERS:
+        return {"type": "integer", "minimum": 0}
+    if key in BOOLEANS:
+        return {"type": "boolean"}
+    assert key in STRINGS, key
+    return {"type": "string"}
+
+
+def fd_schema():
+    one_of = []
+    for kind, keys in KINDS.items():
+        props = {"kind": {"const": kind}, "flags": {"type": "string"}}
+        props.update({k: field_type(k) for k in keys})
+        one_of.append({"type": "object", "required": ["kind", "flags"],
+                       "properties": props, "additionalProperties": False})
+    return {"oneOf": one_of}
+
+
+def group_schema(listed):
+    props = {"name": {"type": "string", "minLength": 1, "maxLength": 255},
+             "nfds": {"type": "integer", "minimum": 1, "maximum": 253},
+             "fds": {"type": "array", "items": fd_schema()}}
+    required = ["name", "nfds"]
+    if listed:
+        props["expires_in"] = {"type": ["integer", "null"], "minimum": 1}
+        required.append("expires_in")
+    else:
+        required.append("fds")
+    return {"type": "object", "required": required, "properties": props,
+            "additionalProperties": False}
+
+
+def main():
+    what = sys.argv[1]
+    schema = group_schema(False) if what == "group" else \
+        {"type": "array", "items": group_schema(True)}
+    text = sys.stdin.read()
+    try:
+        doc = json.loads(text)
+        jsonschema.validate(doc, schema)
+        if what == "group" and len(doc["fds"]) != doc["nfds"]:
+            raise jsonschema.ValidationError("nfds is not the number of fds")
+        if what == "list" and [g["name"] for g in doc] != sorted(g["name"] for g in doc):
+            raise jsonschema.ValidationError("groups are not sorted by name")
+    except (ValueError, jsonschema.ValidationError) as e:
+        sys.exit("jsoncheck.py: invalid %s: %s" % (what, str(e).splitlines()[0]))
+
+
+if __name__ == "__main__":
+    main()
