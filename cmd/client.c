@@ -337,7 +337,8 @@ cmd_get_group(const char *cmd, int sock, const char *name,
 	    NULL, 0, r);
 	if (rc == 0 && r->h.status == FDP_S_TIMEOUT) {
 		cmd_warn(cmd, "%s: timed out: nothing was stored under the "
-		    "name within %s seconds (--wait)", name, g->wait_text);
+		    "name within %s second%s (--wait)", name, g->wait_text,
+		    strcmp(g->wait_text, "1") == 0 ? "" : "s");
 		return EXIT_REFUSED;
 	}
 	return cmd_call_status(cmd, name, rc, r);

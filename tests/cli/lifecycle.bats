@@ -87,6 +87,8 @@ setup() {
 	run "$FDPASS" recv --wait=0.5 never
 	assert_failure 1
 	assert_output "fdpass: recv: never: timed out: nothing was stored under the name within 0.5 seconds (--wait)"
+	run "$FDPASS" recv --wait=1 never
+	assert_output "fdpass: recv: never: timed out: nothing was stored under the name within 1 second (--wait)"
 	broker_fd_count_is "$before"
 	"$FDPASS" send --file /etc/hostname never
 	run "$FDPASS" list
