@@ -42,7 +42,7 @@ extern char **environ;
 /* Samples per latency figure, runs per rate figure. */
 #define LATENCY_SAMPLES	20000
 #define BULK_SAMPLES	2000
-#define ROUNDS		5		/* blocks a latency figure alternates in */
+#define ROUNDS		5		/* runs a latency figure alternates in */
 #define RATE_RUNS	5
 #define RATE_RUN_NS	300000000LL
 #define CLI_SAMPLES	150
@@ -109,29 +109,36 @@ cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Median, 99th percentile and rate of n per-operation samples. */
-static struct stats
-stats_of(double *ns, size_t n)
-{
-	struct stats s;
-	double total = 0;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		total += ns[i];
-	qsort(ns, n, sizeof(*ns), cmp_double);
-	s.median = ns[n / 2];
-	s.p99 = ns[n * 99 / 100];
-	s.rate = total > 0 ? (double)n * 1e9 / total : 0;
-	return s;
-}
-
 /* The median of a few runs' rates. */
 static double
 median_rate(double *rates, size_t n)
 {
 	qsort(rates, n, sizeof(*rates), cmp_double);
 	return rates[n / 2];
+}
+
+/*
+ * Median and 99th percentile of n per-operation samples, and the rate: the
+ * median of the rates of ROUNDS runs, each a stretch of consecutive samples,
+ * so that one stretch a noisy neighbour slowed does not decide it.
+ */
+static struct stats
+stats_of(double *ns, size_t n)
+{
+	double rates[ROUNDS], total;
+	size_t r, i, run = n / ROUNDS;
+	struct stats s;
+
+	for (r = 0; r < ROUNDS; r++) {
+		for (total = 0, i = r * run; i < (r + 1) * run; i++)
+			total += ns[i];
+		rates[r] = total > 0 ? (double)run * 1e9 / total : 0;
+	}
+	s.rate = median_rate(rates, ROUNDS);
+	qsort(ns, n, sizeof(*ns), cmp_double);
+	s.median = ns[n / 2];
+	s.p99 = ns[n * 99 / 100];
+	return s;
 }
 
 /* ---- the report ---- */
