@@ -42,9 +42,9 @@ extern char **environ;
 /* Samples per latency figure, runs per rate figure. */
 #define LATENCY_SAMPLES	20000
 #define BULK_SAMPLES	2000
-#define ROUNDS		5		/* runs a latency figure alternates in */
-#define RATE_RUNS	5
-#define RATE_RUN_NS	300000000LL
+#define ROUNDS		20		/* runs a latency figure alternates in */
+#define RATE_RUNS	9
+#define RATE_RUN_NS	200000000LL
 #define CLI_SAMPLES	150
 
 /* The figures of one latency measurement, in nanoseconds. */
