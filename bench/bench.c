@@ -4,7 +4,7 @@
  * with each of issue 7's targets checked. It starts its own brokers on
  * private abstract addresses and stops them.
  *
- * Usage: fdpass-bench FDPASS-PROGRAM
+ * Usage: fdpass-bench [-s SECTIONS] FDPASS-PROGRAM
  * Exit status: 0 when every target is met, 1 when one is missed, 3 when the
  * benchmark itself could not run.
  */
@@ -45,7 +45,7 @@ extern char **environ;
 #define ROUNDS		20		/* runs a latency figure alternates in */
 #define RATE_RUNS	9
 #define RATE_RUN_NS	200000000LL
-#define CLI_SAMPLES	150
+#define CLI_SAMPLES	300
 
 /* The figures of one latency measurement, in nanoseconds. */
 struct stats {
@@ -66,7 +66,7 @@ struct bench {
 	int		 missed;
 };
 
-/* Both sides of every exchange read and write the same reply buffer. */
+/* Every reply lands here: 64 KiB is too much to put on the stack each call. */
 static struct fdp_reply reply;
 
 /* The daemons running now, so that no way out leaves one behind. */
@@ -101,6 +101,7 @@ now_ns(void)
 	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+/* qsort's comparison for samples. */
 static int
 cmp_double(const void *a, const void *b)
 {
