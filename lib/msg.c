@@ -64,9 +64,10 @@ fdp_send_msg(int sock, const void *buf, size_t len, const int *fds,
 	msg.msg_iov = &iov;
 	msg.msg_iovlen = 1;
 	if (nfds > 0) {
-		memset(&cbuf, 0, sizeof(cbuf));
 		msg.msg_control = cbuf.buf;
 		msg.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+		/* Clear only what is sent: the broker pays this per reply. */
+		memset(cbuf.buf, 0, msg.msg_controllen);
 		cmsg = CMSG_FIRSTHDR(&msg);
 		cmsg->cmsg_level = SOL_SOCKET;
 		cmsg->cmsg_type = SCM_RIGHTS;
