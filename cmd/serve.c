@@ -22,6 +22,7 @@
 
 #include "cmd.h"
 #include "store.h"
+#include "fdstore.h"
 
 /* A reply the client's socket had no room for yet; it owns its fds. */
 struct outrec {
@@ -57,6 +58,7 @@ struct broker {
 	int			 peer_stored;	/* peer mode: the STORE came */
 	struct fdp_reply	*peer_out;	/* peer mode: the group's fds */
 	char			*peer_name;	/* peer mode: its name (256 bytes) */
+	int			 notify_fd;	/* --fdstore: the manager; or -1 */
 };
 
 /* How long accept() rests after running out of fds, instead of spinning. */
@@ -597,6 +599,11 @@ broker_run(struct broker *b, int ready_fd)
 			event_base_free(b->base);
 		return EXIT_SYSTEM;
 	}
+	if (b->notify_fd >= 0) {
+		fdstore_adopt(&b->store, "serve");
+		b->store.on_change = fdstore_mirror;
+		b->store.on_change_arg = &b->notify_fd;
+	}
 	b->accept_ev = event_new(b->base, b->listen_fd, EV_READ | EV_PERSIST,
 	    broker_accept, b);
 	b->backoff_ev = evtimer_new(b->base, broker_accept_resume, b);
@@ -667,6 +674,7 @@ broker_serve_at(struct broker *b, const char *cmd, const char *socket_opt,
 static const struct option serve_options[] = {
 	{ "socket",	required_argument,	NULL,	's' },
 	{ "ready-fd",	required_argument,	NULL,	'r' },
+	{ "fdstore",	no_argument,		NULL,	'F' },
 	{ "verbose",	no_argument,		NULL,	'v' },
 	{ "help",	no_argument,		NULL,	'h' },
 	{ NULL,		0,			NULL,	0 }
@@ -677,7 +685,7 @@ serve_run(int argc, char **argv)
 {
 	struct broker b;
 	const char *socket_opt = NULL;
-	int ch, ready_fd = -1;
+	int ch, ready_fd = -1, fdstore = 0, status;
 
 	while ((ch = getopt_long(argc, argv, "+s:vh", serve_options, NULL)) != -1) {
 		switch (ch) {
@@ -686,6 +694,9 @@ serve_run(int argc, char **argv)
 			break;
 		case 'v':
 			cmd_verbose = 1;
+			break;
+		case 'F':
+			fdstore = 1;
 			break;
 		case 'r':
 			ready_fd = cmd_parse_int(optarg);
@@ -704,7 +715,13 @@ serve_run(int argc, char **argv)
 	if (optind != argc)
 		return cmd_usage(&cmd_serve, stderr, EXIT_USAGE);
 	memset(&b, 0, sizeof(b));
-	return broker_serve_at(&b, "serve", socket_opt, ready_fd);
+	b.notify_fd = -1;
+	if (fdstore && (b.notify_fd = fdstore_open("serve", &status)) == -1)
+		return status;
+	status = broker_serve_at(&b, "serve", socket_opt, ready_fd);
+	if (b.notify_fd >= 0)
+		close(b.notify_fd);
+	return status;
 }
 
 int
@@ -715,6 +732,7 @@ serve_peer(const char *cmd, const char *socket_opt, struct fdp_reply *r,
 	int status;
 
 	memset(&b, 0, sizeof(b));
+	b.notify_fd = -1;
 	b.peer = 1;
 	b.peer_out = r;
 	b.peer_name = name;
@@ -729,10 +747,13 @@ serve_peer(const char *cmd, const char *socket_opt, struct fdp_reply *r,
 
 const struct cmd_entry cmd_serve = {
 	"serve",
-	"serve [-v] [-s ADDR] [--ready-fd N]\n"
+	"serve [-v] [-s ADDR] [--ready-fd N] [--fdstore]\n"
 	"Run the broker: hold named groups of fds until SIGTERM or SIGINT.\n"
 	"  -s, --socket ADDR  address to listen on (path or @abstract)\n"
 	"      --ready-fd N   write a newline to fd N once accepting\n"
+	"      --fdstore      mirror the groups in the service manager's fd\n"
+	"                     store ($NOTIFY_SOCKET) and adopt those it hands\n"
+	"                     back through LISTEN_FDS on start\n"
 	"  -v, --verbose      log each request and reply to stderr\n",
 	serve_run,
 };
