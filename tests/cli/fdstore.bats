@@ -38,6 +38,18 @@ store_is() {
 	fail "the fd store holds '$(cat "$TMP/store")', expected '$1'"
 }
 
+# How many of the broker's fds are open files (the groups here are all
+# files): unlike its sockets, no client connection can linger among them.
+broker_file_count() {
+	local fd n=0
+	for fd in /proc/"$BROKER_PID"/fd/*; do
+		case $(readlink "$fd") in
+		/*) n=$((n + 1)) ;;
+		esac
+	done
+	echo "$n"
+}
+
 # SIGKILL the broker through the manager and wait for the new one.
 kill_and_restart() {
 	local old="$BROKER_PID"
@@ -68,9 +80,9 @@ teardown() {
 	"$FDPASS" send --ttl 100 --file /etc/hostname --file /etc/hosts two
 	"$FDPASS" send --file "$TMP/data" data
 	store_is "$(printf 'data 1\none 1\ntwo 2')"
-	held=$(broker_fd_count)
+	held=$(broker_file_count)
 	kill_and_restart
-	broker_fd_count_is "$held"
+	[ "$(broker_file_count)" -eq "$held" ]
 	run "$FDPASS" list
 	assert_output "$(printf 'data\none\ntwo')"
 	run "$FDPASS" recv two

@@ -58,14 +58,15 @@ ttl_of() {
 }
 
 @test "transfer --move empties FROM once TO holds each group" {
+	before=$(broker_fd_count)
 	"$FDPASS" send --file /etc/hostname a
 	"$FDPASS" send --ttl 100 --file /etc/hostname b
-	before=$(broker_fd_count)
+	broker_fd_count_is $((before + 2))
 	run "$FDPASS" transfer --move "$FROM" "$TO"
 	assert_success
 	run "$FDPASS" list
 	assert_output ""
-	broker_fd_count_is $((before - 2))
+	broker_fd_count_is "$before"
 	assert_equal "$("$FDPASS" list -s "$TO" | cut -f1)" "$(printf 'a\nb')"
 }
 
