@@ -1076,7 +1076,8 @@ broker_serve_at(struct broker *b, const char *cmd, const char *socket_opt,
 
 /*
  * serve --takeover: connect to the broker running at the address, check it
- * is of our user or root, and take its place; the socket file stays.
+ * is of our user or root (root may take over anyone's; a root broker
+ * decides for itself), and take its place; the socket file stays.
  */
 static int
 broker_take_over(struct broker *b, const char *socket_opt, int ready_fd)
@@ -1095,9 +1096,9 @@ broker_take_over(struct broker *b, const char *socket_opt, int ready_fd)
 	if ((b->takeover_sock = cmd_connect("serve", address, &status)) == -1)
 		return status;
 	if (fdp_peer_cred(b->takeover_sock, &cred) != 0 ||
-	    (cred.uid != 0 && cred.uid != geteuid())) {
+	    (cred.uid != geteuid() && cred.uid != 0 && geteuid() != 0)) {
 		cmd_warn("serve", "--takeover: the broker at %s runs as another "
-		    "user than ours or root; not taking it over", address);
+		    "user; only that user or root may take it over", address);
 		close(b->takeover_sock);
 		return EXIT_REFUSED;
 	}

@@ -124,7 +124,7 @@ take_over() {
 	stop_broker
 }
 
-@test "a new broker refuses to take over another user's broker" {
+@test "only the broker's own user or root takes it over" {
 	chmod 1777 "$TMP"
 	sock="$TMP/nobody.sock"
 	setpriv --reuid=65534 --regid=65534 --clear-groups \
@@ -135,9 +135,17 @@ take_over() {
 		sleep 0.1
 	done
 	"$FDPASS" send -s "$sock" --file /etc/hostname theirs
-	run "$FDPASS" serve --takeover -s "$sock"
+	chmod 666 "$sock"
+	run setpriv --reuid=65533 --regid=65533 --clear-groups \
+	    "$FDPASS" serve --takeover -s "$sock"
 	assert_failure 1
-	assert_output "fdpass: serve: --takeover: the broker at $sock runs as another user than ours or root; not taking it over"
+	assert_output "fdpass: serve: --takeover: the broker at $sock runs as another user; only that user or root may take it over"
+	run "$FDPASS" list -s "$sock"
+	assert_output theirs
+	# root may take over anyone's broker
+	start_broker --takeover -s "$sock"
+	wait_for_exit "$OLD_PID"
+	OLD_PID=
 	run "$FDPASS" list -s "$sock"
 	assert_output theirs
 }
