@@ -22,8 +22,8 @@ fdstore_open(const char *cmd, int *status)
 	int sock;
 
 	if (address == NULL || *address == '\0') {
-		cmd_warn(cmd, "--fdstore: $NOTIFY_SOCKET is not set: no service "
-		    "manager to keep the groups");
+		cmd_warn(cmd, "--fdstore: $NOTIFY_SOCKET is not set: no "
+		    "service manager to keep the groups");
 		*status = EXIT_USAGE;
 		return -1;
 	}

@@ -59,8 +59,8 @@ struct broker {
 	struct fdp_reply	*peer_out;	/* peer mode: the group's fds */
 	char			*peer_name;	/* peer mode: its name (256 bytes) */
 	int			 notify_fd;	/* --fdstore: the manager; or -1 */
-	int			 takeover_sock;	/* --takeover: the old broker; or -1 */
-	int			 took_over;	/* --takeover: the old broker left */
+	int			 takeover_sock;	/* --takeover: the old one; or -1 */
+	int			 took_over;	/* --takeover: the old one left */
 	int			 handed_over;	/* a new broker took over */
 };
 
@@ -487,7 +487,7 @@ handover_wait_left(struct client *c)
 	return ms == 0 ? 1 : (uint32_t)ms;
 }
 
-/* Send one client: its connection, the name it waits for, its queued replies. */
+/* Send one client: its connection, the name it waits for, replies queued. */
 static int
 handover_client(int sock, struct client *c)
 {
@@ -557,8 +557,9 @@ broker_takeover(struct broker *b, struct client *c, int *fds, size_t nfds)
 	    FDP_F_HANDOVER_LISTENER, NULL, 0, &b->listen_fd, 1) == -1)
 		goto abandon;
 	store_foreach(&b->store, handover_group, &ho);
-	if (ho.failed || handover_send(c->fd, FDP_OP_TAKEOVER, 0, NULL, 0,
-	    NULL, 0) == -1 || handover_await(c->fd, FDP_OP_TAKEOVER_READY) == -1)
+	if (ho.failed ||
+	    handover_send(c->fd, FDP_OP_TAKEOVER, 0, NULL, 0, NULL, 0) == -1 ||
+	    handover_await(c->fd, FDP_OP_TAKEOVER_READY) == -1)
 		goto abandon;
 	TAILQ_FOREACH(other, &b->clients, entry)
 		if (other != c && handover_client(c->fd, other) == -1)
@@ -892,6 +893,8 @@ takeover_client(struct broker *b, struct handover_in *in)
 {
 	struct fdp_wire_client wc;
 	struct client *c;
+	const char *name = (const char *)in->payload + sizeof(wc);
+	size_t len = in->len - sizeof(wc);
 	int fd = in->fds[0];
 
 	memcpy(&wc, in->payload, sizeof(wc));
@@ -902,9 +905,8 @@ takeover_client(struct broker *b, struct handover_in *in)
 			break;
 	if (c == NULL || (wc.flags & FDP_F_WAIT) == 0)
 		return c;
-	if (client_wait(c, (const char *)in->payload + sizeof(wc),
-	    in->len - sizeof(wc), wc.wait_ms, (wc.flags & FDP_F_TAKE) != 0) ==
-	    -1) {
+	if (fdp_name_check(name, len) != 0 || client_wait(c, name, len,
+	    wc.wait_ms, (wc.flags & FDP_F_TAKE) != 0) == -1) {
 		client_free(c);
 		return NULL;
 	}
@@ -955,7 +957,8 @@ takeover_receive(struct broker *b)
 
 	rc = takeover_state(b, b->takeover_sock, &in);
 	if (rc == 0 && in.h.status != FDP_S_OK) {
-		cmd_warn("serve", "--takeover: %s", fdp_status_text(in.h.status));
+		cmd_warn("serve", "--takeover: %s",
+		    fdp_status_text(in.h.status));
 		return EXIT_REFUSED;
 	}
 	if (rc == 0)
@@ -1097,8 +1100,9 @@ broker_take_over(struct broker *b, const char *socket_opt, int ready_fd)
 		return status;
 	if (fdp_peer_cred(b->takeover_sock, &cred) != 0 ||
 	    (cred.uid != geteuid() && cred.uid != 0 && geteuid() != 0)) {
-		cmd_warn("serve", "--takeover: the broker at %s runs as another "
-		    "user; only that user or root may take it over", address);
+		cmd_warn("serve", "--takeover: the broker at %s runs as "
+		    "another user; only that user or root may take it over",
+		    address);
 		close(b->takeover_sock);
 		return EXIT_REFUSED;
 	}
@@ -1167,7 +1171,8 @@ serve_run(int argc, char **argv)
 	if (optind != argc)
 		return cmd_usage(&cmd_serve, stderr, EXIT_USAGE);
 	if (fdstore && takeover) {
-		cmd_warn("serve", "--fdstore and --takeover do not go together");
+		cmd_warn("serve",
+		    "--fdstore and --takeover do not go together");
 		return EXIT_USAGE;
 	}
 	memset(&b, 0, sizeof(b));

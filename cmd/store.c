@@ -159,7 +159,7 @@ store_drop_if_empty(struct store *s, struct group *g)
 	free(g);
 }
 
-/* Whoever mirrors the store hears of a held group before it goes or after it comes. */
+/* Whoever mirrors the store hears of a group before it goes, after it comes. */
 static void
 store_changed(struct store *s, const struct group *g, int held)
 {

@@ -23,7 +23,7 @@ struct transfer {
 	int		 to_sock;	/* TO: STORE */
 	int		 move;
 	int		 replace;
-	int		 worst;		/* highest exit status so far */
+	int		 worst;		/* the worst exit status yet */
 };
 
 /* Replies are large; one for the LIST records, one for each group's steps. */

@@ -7,6 +7,9 @@ hand to a running broker at ADDR, and failing on purpose:
   die-after-state ADDR    take the state, then hang up before TAKEOVER_READY
   die-after-clients ADDR  take the state and the clients, then hang up
                           before TAKEOVER_DONE
+  bad-old ADDR            not a new broker but a fake old one at ADDR:
+                          answer a TAKEOVER with its listening socket, then
+                          a group record that does not parse
   list-twice ADDR FILE    not a broker but a client keeping its connection:
                           LIST, wait for FILE to exist, LIST again on the
                           same connection, printing the bytes of each reply
@@ -20,7 +23,7 @@ import time
 
 MAGIC, HEADER = 0x66647073, "=IHHII"
 OP_LIST, OP_TAKEOVER, OP_TAKEOVER_READY, OP_REPLY = 3, 10, 11, 0x8000
-F_MORE = 0x1
+F_MORE, F_HANDOVER_LISTENER, F_HANDOVER_GROUP = 0x1, 0x100, 0x200
 
 
 def request(s, op, version=2):
@@ -53,8 +56,26 @@ def stream(s, op):
             return records, fds
 
 
+def bad_old(address):
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    listener.bind(address)
+    listener.listen(8)
+    print("ready", flush=True)
+    conn, _ = listener.accept()
+    conn.recv(100)
+    reply = OP_TAKEOVER | OP_REPLY
+    socket.send_fds(conn, [struct.pack(HEADER, MAGIC, 2, reply,
+                    F_MORE | F_HANDOVER_LISTENER, 0)], [listener.fileno()])
+    conn.send(struct.pack(HEADER, MAGIC, 2, reply, F_MORE | F_HANDOVER_GROUP,
+                          0) + b"\xff" * 3)
+    conn.recv(1)
+
+
 def main():
     mode, address = sys.argv[1], sys.argv[2]
+    if mode == "bad-old":
+        bad_old(address)
+        return
     s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     s.connect("\0" + address[1:] if address.startswith("@") else address)
     if mode == "list-twice":

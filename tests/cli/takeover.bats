@@ -170,6 +170,17 @@ take_over() {
 	stop_broker
 }
 
+@test "an old broker that sends what does not parse is not taken over" {
+	python3 "$TPEER" bad-old "$TMP/fake.sock" >"$TMP/peer.out" &
+	peer=$!
+	wait_for_line "$TMP/peer.out" ready
+	run "$FDPASS" serve --takeover -s "$TMP/fake.sock"
+	assert_failure 3
+	assert_output "fdpass: serve: --takeover failed: peer does not speak the fdpass protocol; the running broker serves on"
+	wait "$peer"
+	[ -S "$TMP/fake.sock" ]
+}
+
 @test "a new broker that fails halfway leaves the old one with everything" {
 	# three fds in groups and the waiting client's connection
 	before=$(($(broker_fd_count) + 4))

@@ -3,15 +3,13 @@
 
 load helpers
 
-# A second broker at $TO, its pid in $TO_PID.
+# A second broker at $TO, its pid in $TO_PID; $BROKER_PID stays FROM's.
 start_second_broker() {
-	local ready="$TMP/ready2"
+	local from_pid="$BROKER_PID"
 	TO="$TMP/to.sock"
-	mkfifo "$ready"
-	"$FDPASS" serve -s "$TO" --ready-fd 3 3>"$ready" 4>&- 5>&- &
-	TO_PID=$!
-	read -r -t 10 _ <"$ready" || fail "second broker did not become ready"
-	rm -f "$ready"
+	start_broker -s "$TO"
+	TO_PID=$BROKER_PID
+	BROKER_PID=$from_pid
 }
 
 setup() {
