@@ -206,6 +206,21 @@ take_over() {
 	stop_broker
 }
 
+@test "a peer (recv --listen), which has no takeover, answers UNSUPPORTED" {
+	"$FDPASS" recv --listen -s "$TMP/peer.sock" >"$TMP/peer.out" 2>&1 &
+	peer=$!
+	for i in $(seq 100); do
+		[ -S "$TMP/peer.sock" ] && break
+		sleep 0.1
+	done
+	run "$FDPASS" serve --takeover -s "$TMP/peer.sock"
+	assert_failure 1
+	assert_output "fdpass: serve: --takeover: operation not supported by the broker"
+	wait "$peer" || :
+	run cat "$TMP/peer.out"
+	assert_output "fdpass: recv: the sender left without storing a group"
+}
+
 @test "--takeover with no broker to take over, or with --fdstore" {
 	stop_broker
 	run "$FDPASS" serve --takeover
