@@ -10,6 +10,9 @@ hand to a running broker at ADDR, and failing on purpose:
   bad-old ADDR            not a new broker but a fake old one at ADDR:
                           answer a TAKEOVER with its listening socket, then
                           a group record that does not parse
+  flood ADDR N FILE       a client that sends N LIST requests, reads no reply
+                          until FILE exists, then reads them all; prints how
+                          many whole answers came and how many sizes they had
   list-twice ADDR FILE    not a broker but a client keeping its connection:
                           LIST, wait for FILE to exist, LIST again on the
                           same connection, printing the bytes of each reply
@@ -56,6 +59,15 @@ def stream(s, op):
             return records, fds
 
 
+def wait_for(path):
+    """Wait up to 30 s for the test to create path."""
+    for _ in range(3000):
+        if os.path.exists(path):
+            return
+        time.sleep(0.01)
+    sys.exit("%s never appeared" % path)
+
+
 def bad_old(address):
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     listener.bind(address)
@@ -78,13 +90,24 @@ def main():
         return
     s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     s.connect("\0" + address[1:] if address.startswith("@") else address)
+    if mode == "flood":
+        for _ in range(int(sys.argv[3])):
+            request(s, OP_LIST)
+        print("sent", flush=True)
+        wait_for(sys.argv[4])
+        answers, sizes, size = 0, set(), 0
+        while answers < int(sys.argv[3]):
+            data = s.recv(70000)
+            size += len(data) - 16
+            if not struct.unpack(HEADER, data[:16])[3] & F_MORE:
+                sizes.add(size)
+                answers, size = answers + 1, 0
+        print("answers: %d sizes: %d" % (answers, len(sizes)))
+        return
     if mode == "list-twice":
         request(s, OP_LIST)
         print("list 1: %d bytes" % len(s.recv(70000)), flush=True)
-        for _ in range(1000):
-            if os.path.exists(sys.argv[3]):
-                break
-            time.sleep(0.01)
+        wait_for(sys.argv[3])
         request(s, OP_LIST)
         print("list 2: %d bytes" % len(s.recv(70000)), flush=True)
         return

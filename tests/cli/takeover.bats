@@ -107,6 +107,26 @@ take_over() {
 	grep -q 'client [0-9]* -> LIST' "$TMP/new.log"
 }
 
+@test "replies queued for a client that does not read go to the new broker" {
+	long=$(printf 'n%.0s' {1..250})
+	for i in $(seq 300); do
+		"$FDPASS" send --file /etc/hostname "$long$i"
+	done
+	python3 "$TPEER" flood "$FDPASS_SOCKET" 30 "$TMP/go" >"$TMP/flood.out" &
+	flood=$!
+	wait_for_line "$TMP/flood.out" '^sent$'
+	wait_for_line "$TMP/old.log" '<- LIST reply .* flags=0x1\(more\)' 2
+	take_over
+	wait_for_exit "$OLD_PID"
+	OLD_PID=
+	grep -q 'TAKEOVER_READY reply .* flags=0x801' "$TMP/old.log"
+	touch "$TMP/go"
+	wait "$flood"
+	run cat "$TMP/flood.out"
+	assert_line --index 1 "answers: 30 sizes: 1"
+	grep -q 'client [0-9]* -> LIST' "$TMP/new.log"
+}
+
 @test "takeover by another user is refused; the old broker serves on" {
 	before=$(($(broker_fd_count) + 1))
 	"$FDPASS" send --file /etc/hostname kept
