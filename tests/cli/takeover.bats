@@ -57,6 +57,19 @@ take_over() {
 	start_broker --takeover -v 2>"$TMP/new.log"
 }
 
+# Take over a fake old broker, python3 script $1 in mode $2, at
+# $TMP/fake.sock: the takeover must fail with exit 3 and leave the fake's
+# socket file; its message is in $output.
+take_over_fake() {
+	python3 "$1" "$2" "$TMP/fake.sock" >"$TMP/peer.out" &
+	local peer=$!
+	wait_for_line "$TMP/peer.out" ready
+	run "$FDPASS" serve --takeover -s "$TMP/fake.sock"
+	assert_failure 3
+	wait "$peer"
+	[ -S "$TMP/fake.sock" ]
+}
+
 @test "takeover under a steady stream of requests: not one fails" {
 	"$FDPASS" send --ttl 300 --file /etc/hostname --file /etc/hosts timed
 	"$FDPASS" send --file /etc/hostname plain
@@ -179,26 +192,14 @@ take_over() {
 	broker_fd_count_is "$before"
 	run "$FDPASS" list
 	assert_output kept
-	python3 "$PEER" other-version "$TMP/fake.sock" >"$TMP/peer.out" &
-	peer=$!
-	wait_for_line "$TMP/peer.out" ready
-	run "$FDPASS" serve --takeover -s "$TMP/fake.sock"
-	assert_failure 3
+	take_over_fake "$PEER" other-version
 	assert_output "fdpass: serve: --takeover: the running broker speaks protocol version 99, this fdpass speaks 2; it serves on"
-	wait "$peer"
-	[ -S "$TMP/fake.sock" ]
 	stop_broker
 }
 
 @test "an old broker that sends what does not parse is not taken over" {
-	python3 "$TPEER" bad-old "$TMP/fake.sock" >"$TMP/peer.out" &
-	peer=$!
-	wait_for_line "$TMP/peer.out" ready
-	run "$FDPASS" serve --takeover -s "$TMP/fake.sock"
-	assert_failure 3
+	take_over_fake "$TPEER" bad-old
 	assert_output "fdpass: serve: --takeover failed: peer does not speak the fdpass protocol; the running broker serves on"
-	wait "$peer"
-	[ -S "$TMP/fake.sock" ]
 }
 
 @test "a new broker that fails halfway leaves the old one with everything" {
