@@ -158,6 +158,7 @@ take_over_fake() {
 }
 
 @test "only the broker's own user or root takes it over" {
+	stop_broker
 	chmod 1777 "$TMP"
 	sock="$TMP/nobody.sock"
 	setpriv --reuid=65534 --regid=65534 --clear-groups \
