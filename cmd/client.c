@@ -143,6 +143,9 @@ static const char *const op_names[] = {
 	[FDP_OP_RETRIEVE] = "RETRIEVE",
 	[FDP_OP_LIST] = "LIST",
 	[FDP_OP_DELETE] = "DELETE",
+	[FDP_OP_TAKEOVER] = "TAKEOVER",
+	[FDP_OP_TAKEOVER_READY] = "TAKEOVER_READY",
+	[FDP_OP_TAKEOVER_DONE] = "TAKEOVER_DONE",
 };
 
 /* Which flag bits mean what depends on the op and on the direction. */

@@ -22,6 +22,7 @@
 
 #include "cmd.h"
 #include "store.h"
+#include "fdstore.h"
 
 /* A reply the client's socket had no room for yet; it owns its fds. */
 struct outrec {
@@ -57,6 +58,10 @@ struct broker {
 	int			 peer_stored;	/* peer mode: the STORE came */
 	struct fdp_reply	*peer_out;	/* peer mode: the group's fds */
 	char			*peer_name;	/* peer mode: its name (256 bytes) */
+	int			 notify_fd;	/* --fdstore: the manager; or -1 */
+	int			 takeover_sock;	/* --takeover: the old one; or -1 */
+	int			 took_over;	/* --takeover: the old one left */
+	int			 handed_over;	/* a new broker took over */
 };
 
 /* How long accept() rests after running out of fds, instead of spinning. */
@@ -388,6 +393,191 @@ broker_list(struct broker *b, struct client *c)
 }
 
 /*
+ * Takeover, the old broker's side. It hands a new broker of its user (or
+ * root) its listening socket and every group, then, once the new broker
+ * holds them, every other client's connection with what it waits for and
+ * the replies queued for it, and exits once the new broker serves. It
+ * changes nothing until then, so a new broker that fails at any step
+ * leaves it serving everything as before.
+ */
+
+/* How long the old broker waits on the new one at any one step. */
+static const struct timeval handover_timeout = { 10, 0 };
+
+/* How long the new broker waits on the old one at any one step. */
+static const struct timeval takeover_timeout = { 30, 0 };
+
+/* Send one handover record, a reply to op; fds are borrowed. */
+static int
+handover_send(int sock, uint16_t op, uint32_t flags, const void *payload,
+    size_t len, const int *fds, size_t nfds)
+{
+	static unsigned char rec[sizeof(struct fdp_wire_header) +
+	    FDP_PROTO_MAX_RECORD];
+	struct fdp_wire_header h;
+
+	fdp_header_init(&h, op | FDP_OP_REPLY, flags, FDP_S_OK);
+	cmd_log_record("serve", sock, "<-", &h, NULL, 0, fds, nfds);
+	memcpy(rec, &h, sizeof(h));
+	if (len > 0)
+		memcpy(rec + sizeof(h), payload, len);
+	return fdp_send_msg(sock, rec, sizeof(h) + len, fds, nfds) < 0 ? -1 : 0;
+}
+
+/* The groups go out one record each, as store_foreach visits them. */
+struct handover_out {
+	int	sock;
+	int	failed;
+};
+
+/* Send one group: its LIST entry (time left of its TTL), name and fds. */
+static void
+handover_group(const struct group *g, void *arg)
+{
+	struct handover_out *ho = arg;
+	unsigned char buf[sizeof(struct fdp_wire_entry) + 255];
+	struct fdp_wire_entry e;
+
+	if (ho->failed)
+		return;
+	e.name_len = (uint16_t)group_namelen(g);
+	e.nfds = g->nfds;
+	e.expires_in = group_expires_in(g);
+	memcpy(buf, &e, sizeof(e));
+	memcpy(buf + sizeof(e), group_name(g), e.name_len);
+	if (handover_send(ho->sock, FDP_OP_TAKEOVER, FDP_F_MORE |
+	    FDP_F_HANDOVER_GROUP, buf, sizeof(e) + e.name_len, g->fds,
+	    g->nfds) == -1)
+		ho->failed = 1;
+}
+
+/* Wait for the new broker's next request, op; -1 if anything else comes. */
+static int
+handover_await(int sock, uint16_t op)
+{
+	unsigned char rec[sizeof(struct fdp_wire_header)];
+	struct fdp_wire_header h;
+	int fds[FDP_MAX_FDS];
+	size_t nfds = FDP_MAX_FDS;
+	ssize_t n;
+
+	if ((n = fdp_recv_msg(sock, rec, sizeof(rec), fds, &nfds)) <= 0)
+		return -1;
+	fdp_close_fds(fds, nfds);
+	if (fdp_header_check(rec, (size_t)n, &h) != 0 || h.op != op)
+		return -1;
+	cmd_log_record("serve", sock, "->", &h, NULL, 0, NULL, 0);
+	return 0;
+}
+
+/* Milliseconds until a waiting client's timer fires; 0 if it has none. */
+static uint32_t
+handover_wait_left(struct client *c)
+{
+	struct timeval tv, now;
+	uint64_t ms;
+
+	if (!evtimer_pending(c->wait_ev, &tv))
+		return 0;
+	if (event_base_gettimeofday_cached(c->b->base, &now) == -1 ||
+	    !timercmp(&tv, &now, >))
+		return 1;
+	timersub(&tv, &now, &tv);
+	ms = (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
+	return ms == 0 ? 1 : (uint32_t)ms;
+}
+
+/* Send one client: its connection, the name it waits for, replies queued. */
+static int
+handover_client(int sock, struct client *c)
+{
+	unsigned char buf[sizeof(struct fdp_wire_client) + 255];
+	struct fdp_wire_client wc = { 0, 0 };
+	size_t len = sizeof(wc);
+	struct outrec *o;
+
+	if (c->wait.g != NULL) {
+		wc.flags = FDP_F_WAIT | (c->wait.take ? FDP_F_TAKE : 0);
+		wc.wait_ms = handover_wait_left(c);
+		memcpy(buf + len, group_name(c->wait.g),
+		    group_namelen(c->wait.g));
+		len += group_namelen(c->wait.g);
+	}
+	memcpy(buf, &wc, sizeof(wc));
+	if (handover_send(sock, FDP_OP_TAKEOVER_READY, FDP_F_MORE |
+	    FDP_F_HANDOVER_CLIENT, buf, len, &c->fd, 1) == -1)
+		return -1;
+	STAILQ_FOREACH(o, &c->out, entry)
+		if (handover_send(sock, FDP_OP_TAKEOVER_READY, FDP_F_MORE |
+		    FDP_F_HANDOVER_QUEUED, o->data, o->len, o->fds,
+		    o->nfds) == -1)
+			return -1;
+	return 0;
+}
+
+/* The takeover connection blocks, but never longer than handover_timeout. */
+static int
+handover_blocking(int sock)
+{
+	return fcntl(sock, F_SETFL, 0) == -1 ||
+	    setsockopt(sock, SOL_SOCKET, SO_SNDTIMEO, &handover_timeout,
+	    sizeof(handover_timeout)) == -1 ||
+	    setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &handover_timeout,
+	    sizeof(handover_timeout)) == -1 ? -1 : 0;
+}
+
+/*
+ * TAKEOVER: check who asks, hand over the state, wait for TAKEOVER_READY,
+ * hand over the clients, wait for TAKEOVER_DONE, and end the loop with
+ * the exit status 0. Returns -1 to drop the connection, the old broker
+ * serving on as before.
+ */
+static int
+broker_takeover(struct broker *b, struct client *c, int *fds, size_t nfds)
+{
+	struct handover_out ho = { c->fd, 0 };
+	struct fdp_cred cred;
+	struct client *other;
+
+	if (nfds > 0 || b->peer) {
+		fdp_close_fds(fds, nfds);
+		return client_send(c, FDP_OP_TAKEOVER, 0, nfds > 0 ?
+		    FDP_S_MALFORMED : FDP_S_UNSUPPORTED, NULL, 0, NULL, 0);
+	}
+	if (fdp_peer_cred(c->fd, &cred) != 0 ||
+	    (cred.uid != 0 && cred.uid != geteuid())) {
+		cmd_warn("serve", "takeover refused: client %d is not of our "
+		    "user or root", c->fd);
+		return client_send(c, FDP_OP_TAKEOVER, 0,
+		    FDP_S_TAKEOVER_DENIED, NULL, 0, NULL, 0);
+	}
+	cmd_log("serve", "pid %ld takes over", (long)cred.pid);
+	if (handover_blocking(c->fd) == -1 ||
+	    handover_send(c->fd, FDP_OP_TAKEOVER, FDP_F_MORE |
+	    FDP_F_HANDOVER_LISTENER, NULL, 0, &b->listen_fd, 1) == -1)
+		goto abandon;
+	store_foreach(&b->store, handover_group, &ho);
+	if (ho.failed ||
+	    handover_send(c->fd, FDP_OP_TAKEOVER, 0, NULL, 0, NULL, 0) == -1 ||
+	    handover_await(c->fd, FDP_OP_TAKEOVER_READY) == -1)
+		goto abandon;
+	TAILQ_FOREACH(other, &b->clients, entry)
+		if (other != c && handover_client(c->fd, other) == -1)
+			goto abandon;
+	if (handover_send(c->fd, FDP_OP_TAKEOVER_READY, 0, NULL, 0, NULL,
+	    0) == -1 || handover_await(c->fd, FDP_OP_TAKEOVER_DONE) == -1)
+		goto abandon;
+	cmd_log("serve", "pid %ld serves now; exiting", (long)cred.pid);
+	b->handed_over = 1;
+	event_base_loopbreak(b->base);
+	return 0;
+abandon:
+	cmd_warn("serve", "takeover by pid %ld failed halfway; serving on",
+	    (long)cred.pid);
+	return -1;
+}
+
+/*
  * Answer one request; the request's fds are the broker's to close unless the
  * store took them. Returns -1 when the client is to be dropped.
  */
@@ -421,6 +611,8 @@ broker_handle(struct broker *b, struct client *c,
 			return client_send(c, h->op, 0,
 			    broker_delete(b, payload, len), NULL, 0, NULL, 0);
 		return broker_retrieve(b, c, h, payload, len);
+	case FDP_OP_TAKEOVER:
+		return broker_takeover(b, c, fds, nfds);
 	default:
 		fdp_close_fds(fds, nfds);
 		return client_send(c, h->op, 0, FDP_S_UNSUPPORTED, NULL, 0,
@@ -581,13 +773,223 @@ peer_collect(const struct group *g, void *arg)
 	b->peer_name[group_namelen(g)] = '\0';
 }
 
+/*
+ * Takeover, the new broker's side (serve --takeover): TAKEOVER brings the
+ * listening socket and the groups, TAKEOVER_READY the clients, and
+ * TAKEOVER_DONE lets the old broker go; only then does the loop start.
+ */
+
+/* One handover record; larger than a reply, to hold a queued reply. */
+struct handover_in {
+	struct fdp_wire_header	 h;
+	const unsigned char	*payload;
+	size_t			 len;
+	size_t			 nfds;
+	int			 fds[FDP_MAX_FDS];
+	unsigned char		 rec[sizeof(struct fdp_wire_header) +
+				    FDP_PROTO_MAX_RECORD];
+};
+
+/* Send a takeover request, op, with nothing attached. */
+static int
+takeover_request(int sock, uint16_t op)
+{
+	struct fdp_wire_header h;
+	ssize_t n;
+
+	fdp_header_init(&h, op, 0, 0);
+	cmd_log_record("serve", -1, "->", &h, NULL, 0, NULL, 0);
+	n = fdp_send_msg(sock, &h, sizeof(h), NULL, 0);
+	return n < 0 ? (int)n : 0;
+}
+
+/*
+ * Receive the next handover record, a reply to op; an FDP_E* code (in->h
+ * still says which version the old broker speaks) with no fds held when it
+ * is not one.
+ */
+static int
+takeover_recv(int sock, uint16_t op, struct handover_in *in)
+{
+	ssize_t n;
+	int rc;
+
+	in->nfds = FDP_MAX_FDS;
+	n = fdp_recv_msg(sock, in->rec, sizeof(in->rec), in->fds, &in->nfds);
+	if (n <= 0) {
+		in->nfds = 0;
+		return n == 0 ? FDP_ECLOSED : (int)n;
+	}
+	rc = fdp_header_check(in->rec, (size_t)n, &in->h);
+	if (rc == 0 && in->h.op != (op | FDP_OP_REPLY))
+		rc = FDP_EPROTO;
+	if (rc != 0) {
+		fdp_close_fds(in->fds, in->nfds);
+		in->nfds = 0;
+		return rc;
+	}
+	in->payload = in->rec + sizeof(in->h);
+	in->len = (size_t)n - sizeof(in->h);
+	cmd_log_record("serve", -1, "<-", &in->h, in->payload, in->len,
+	    in->fds, in->nfds);
+	return 0;
+}
+
+/* Hold one group handed over, with the time left of its TTL. */
+static int
+takeover_group(struct broker *b, struct handover_in *in)
+{
+	struct fdp_wire_entry e;
+	const char *name = (const char *)in->payload + sizeof(e);
+
+	if ((in->h.flags & FDP_F_HANDOVER_GROUP) == 0 ||
+	    in->len < sizeof(e))
+		return FDP_EPROTO;
+	memcpy(&e, in->payload, sizeof(e));
+	if (e.nfds != in->nfds || in->len - sizeof(e) != e.name_len ||
+	    fdp_name_check(name, e.name_len) != 0)
+		return FDP_EPROTO;
+	if (store_put(&b->store, name, e.name_len, in->fds, in->nfds, 0,
+	    e.expires_in) != FDP_S_OK) {
+		errno = ENOMEM;
+		return FDP_ESYS;
+	}
+	in->nfds = 0;
+	return 0;
+}
+
+/* TAKEOVER: the listening socket, then each group, then an empty record. */
+static int
+takeover_state(struct broker *b, int sock, struct handover_in *in)
+{
+	int rc;
+
+	if ((rc = takeover_request(sock, FDP_OP_TAKEOVER)) != 0 ||
+	    (rc = takeover_recv(sock, FDP_OP_TAKEOVER, in)) != 0)
+		return rc;
+	if (in->h.status != FDP_S_OK)
+		return 0;
+	if ((in->h.flags & (FDP_F_MORE | FDP_F_HANDOVER_LISTENER)) !=
+	    (FDP_F_MORE | FDP_F_HANDOVER_LISTENER) || in->nfds != 1)
+		return FDP_EPROTO;
+	b->listen_fd = in->fds[0];
+	in->nfds = 0;
+	for (;;) {
+		if ((rc = takeover_recv(sock, FDP_OP_TAKEOVER, in)) != 0)
+			return rc;
+		if ((in->h.flags & FDP_F_MORE) == 0)
+			return in->nfds == 0 ? 0 : FDP_EPROTO;
+		if ((rc = takeover_group(b, in)) != 0)
+			return rc;
+	}
+}
+
+/*
+ * Serve one client handed over, waiting again for the name it waited for;
+ * NULL (it is dropped) when the broker cannot.
+ */
+static struct client *
+takeover_client(struct broker *b, struct handover_in *in)
+{
+	struct fdp_wire_client wc;
+	struct client *c;
+	const char *name = (const char *)in->payload + sizeof(wc);
+	size_t len = in->len - sizeof(wc);
+	int fd = in->fds[0];
+
+	memcpy(&wc, in->payload, sizeof(wc));
+	in->nfds = 0;
+	client_new(b, fd);
+	TAILQ_FOREACH(c, &b->clients, entry)
+		if (c->fd == fd)
+			break;
+	if (c == NULL || (wc.flags & FDP_F_WAIT) == 0)
+		return c;
+	if (fdp_name_check(name, len) != 0 || client_wait(c, name, len,
+	    wc.wait_ms, (wc.flags & FDP_F_TAKE) != 0) == -1) {
+		client_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* TAKEOVER_READY: each client, then the replies queued for it. */
+static int
+takeover_clients(struct broker *b, int sock, struct handover_in *in)
+{
+	struct client *c = NULL;
+	int rc;
+
+	if ((rc = takeover_request(sock, FDP_OP_TAKEOVER_READY)) != 0)
+		return rc;
+	for (;;) {
+		if ((rc = takeover_recv(sock, FDP_OP_TAKEOVER_READY, in)) != 0)
+			return rc;
+		if ((in->h.flags & FDP_F_MORE) == 0)
+			return in->nfds == 0 ? 0 : FDP_EPROTO;
+		if ((in->h.flags & FDP_F_HANDOVER_CLIENT) != 0 &&
+		    in->nfds == 1 && in->len >= sizeof(struct fdp_wire_client))
+			c = takeover_client(b, in);
+		else if ((in->h.flags & FDP_F_HANDOVER_QUEUED) != 0 &&
+		    in->len > 0) {
+			if (c != NULL && client_queue(c, in->payload, in->len,
+			    in->fds, in->nfds) == -1) {
+				client_free(c);
+				c = NULL;
+			}
+			fdp_close_fds(in->fds, in->nfds);
+			in->nfds = 0;
+		} else
+			return FDP_EPROTO;
+	}
+}
+
+/*
+ * Take the old broker's place: its socket, groups and clients. Returns 0,
+ * or the exit status after a message; the old broker then serves on, and
+ * what came over is closed with the store and the clients.
+ */
+static int
+takeover_receive(struct broker *b)
+{
+	static struct handover_in in;
+	int rc;
+
+	rc = takeover_state(b, b->takeover_sock, &in);
+	if (rc == 0 && in.h.status != FDP_S_OK) {
+		cmd_warn("serve", "--takeover: %s",
+		    fdp_status_text(in.h.status));
+		return EXIT_REFUSED;
+	}
+	if (rc == 0)
+		rc = takeover_clients(b, b->takeover_sock, &in);
+	if (rc == 0)
+		rc = takeover_request(b->takeover_sock, FDP_OP_TAKEOVER_DONE);
+	if (rc == FDP_EVERSION) {
+		cmd_warn("serve", "--takeover: the running broker speaks "
+		    "protocol version %u, this fdpass speaks %d; it serves on",
+		    (unsigned)in.h.version, FDP_PROTO_VERSION);
+		return EXIT_SYSTEM;
+	}
+	if (rc != 0) {
+		fdp_close_fds(in.fds, in.nfds);
+		in.nfds = 0;
+		cmd_warn("serve", "--takeover failed: %s; the running broker "
+		    "serves on", fdp_strerror(rc));
+		return EXIT_SYSTEM;
+	}
+	b->took_over = 1;
+	cmd_log("serve", "took over: %zu groups, serving", b->store.ngroups);
+	return 0;
+}
+
 /* Run the loop until a signal stops it, then close everything held. */
 static int
 broker_run(struct broker *b, int ready_fd)
 {
 	struct event *term_ev, *int_ev;
 	struct client *c;
-	int status = EXIT_SYSTEM;
+	int status = EXIT_SYSTEM, handover = 0;
 
 	TAILQ_INIT(&b->clients);
 	b->base = event_base_new();
@@ -597,13 +999,23 @@ broker_run(struct broker *b, int ready_fd)
 			event_base_free(b->base);
 		return EXIT_SYSTEM;
 	}
+	if (b->notify_fd >= 0) {
+		fdstore_adopt(&b->store, "serve");
+		b->store.on_change = fdstore_mirror;
+		b->store.on_change_arg = &b->notify_fd;
+	}
+	if (b->takeover_sock >= 0)
+		handover = takeover_receive(b);
 	b->accept_ev = event_new(b->base, b->listen_fd, EV_READ | EV_PERSIST,
 	    broker_accept, b);
 	b->backoff_ev = evtimer_new(b->base, broker_accept_resume, b);
 	term_ev = evsignal_new(b->base, SIGTERM, broker_stop, b->base);
 	int_ev = evsignal_new(b->base, SIGINT, broker_stop, b->base);
-	if (b->accept_ev == NULL || b->backoff_ev == NULL || term_ev == NULL ||
-	    int_ev == NULL || event_add(b->accept_ev, NULL) == -1 ||
+	if (handover != 0)
+		status = handover;
+	else if (b->accept_ev == NULL || b->backoff_ev == NULL ||
+	    term_ev == NULL || int_ev == NULL ||
+	    event_add(b->accept_ev, NULL) == -1 ||
 	    event_add(term_ev, NULL) == -1 || event_add(int_ev, NULL) == -1)
 		cmd_warn("serve", "cannot set up the event loop");
 	else {
@@ -664,13 +1076,62 @@ broker_serve_at(struct broker *b, const char *cmd, const char *socket_opt,
 		status = broker_run(b, ready_fd);
 	}
 	close(b->listen_fd);
-	fdp_unlink_unix(&b->addr);
+	if (!b->handed_over)
+		fdp_unlink_unix(&b->addr);
+	return status;
+}
+
+/*
+ * serve --takeover: connect to the broker running at the address, check it
+ * is of our user or root (root may take over anyone's; a root broker
+ * decides for itself), and take its place; the socket file stays.
+ */
+static int
+broker_take_over(struct broker *b, const char *socket_opt, int ready_fd)
+{
+	char addrbuf[PATH_MAX];
+	const char *address;
+	struct fdp_cred cred;
+	int rc, status;
+
+	address = fdp_broker_address(socket_opt, addrbuf, sizeof(addrbuf));
+	if (address == NULL || (rc = fdp_addr_parse(address, &b->addr)) != 0) {
+		cmd_warn("serve", "%s: %s", address ? address : socket_opt,
+		    fdp_strerror(address ? rc : FDP_EADDRLEN));
+		return EXIT_USAGE;
+	}
+	if ((b->takeover_sock = cmd_connect("serve", address, &status)) == -1)
+		return status;
+	if (fdp_peer_cred(b->takeover_sock, &cred) != 0 ||
+	    (cred.uid != geteuid() && cred.uid != 0 && geteuid() != 0)) {
+		cmd_warn("serve", "--takeover: the broker at %s runs as "
+		    "another user; only that user or root may take it over",
+		    address);
+		close(b->takeover_sock);
+		return EXIT_REFUSED;
+	}
+	if (setsockopt(b->takeover_sock, SOL_SOCKET, SO_RCVTIMEO,
+	    &takeover_timeout, sizeof(takeover_timeout)) == -1) {
+		cmd_warn("serve", "--takeover: %s", strerror(errno));
+		close(b->takeover_sock);
+		return EXIT_SYSTEM;
+	}
+	b->listen_fd = -1;
+	signal(SIGPIPE, SIG_IGN);
+	status = broker_run(b, ready_fd);
+	close(b->takeover_sock);
+	if (b->listen_fd >= 0)
+		close(b->listen_fd);
+	if (b->took_over)
+		fdp_unlink_unix(&b->addr);
 	return status;
 }
 
 static const struct option serve_options[] = {
 	{ "socket",	required_argument,	NULL,	's' },
 	{ "ready-fd",	required_argument,	NULL,	'r' },
+	{ "fdstore",	no_argument,		NULL,	'F' },
+	{ "takeover",	no_argument,		NULL,	'T' },
 	{ "verbose",	no_argument,		NULL,	'v' },
 	{ "help",	no_argument,		NULL,	'h' },
 	{ NULL,		0,			NULL,	0 }
@@ -681,7 +1142,7 @@ serve_run(int argc, char **argv)
 {
 	struct broker b;
 	const char *socket_opt = NULL;
-	int ch, ready_fd = -1;
+	int ch, ready_fd = -1, fdstore = 0, takeover = 0, status;
 
 	while ((ch = getopt_long(argc, argv, "+s:vh", serve_options, NULL)) != -1) {
 		switch (ch) {
@@ -690,6 +1151,12 @@ serve_run(int argc, char **argv)
 			break;
 		case 'v':
 			cmd_verbose = 1;
+			break;
+		case 'F':
+			fdstore = 1;
+			break;
+		case 'T':
+			takeover = 1;
 			break;
 		case 'r':
 			ready_fd = cmd_parse_int(optarg);
@@ -707,8 +1174,22 @@ serve_run(int argc, char **argv)
 	}
 	if (optind != argc)
 		return cmd_usage(&cmd_serve, stderr, EXIT_USAGE);
+	if (fdstore && takeover) {
+		cmd_warn("serve",
+		    "--fdstore and --takeover do not go together");
+		return EXIT_USAGE;
+	}
 	memset(&b, 0, sizeof(b));
-	return broker_serve_at(&b, "serve", socket_opt, ready_fd);
+	b.notify_fd = -1;
+	b.takeover_sock = -1;
+	if (takeover)
+		return broker_take_over(&b, socket_opt, ready_fd);
+	if (fdstore && (b.notify_fd = fdstore_open("serve", &status)) == -1)
+		return status;
+	status = broker_serve_at(&b, "serve", socket_opt, ready_fd);
+	if (b.notify_fd >= 0)
+		close(b.notify_fd);
+	return status;
 }
 
 int
@@ -719,6 +1200,8 @@ serve_peer(const char *cmd, const char *socket_opt, struct fdp_reply *r,
 	int status;
 
 	memset(&b, 0, sizeof(b));
+	b.notify_fd = -1;
+	b.takeover_sock = -1;
 	b.peer = 1;
 	b.peer_out = r;
 	b.peer_name = name;
@@ -733,10 +1216,15 @@ serve_peer(const char *cmd, const char *socket_opt, struct fdp_reply *r,
 
 const struct cmd_entry cmd_serve = {
 	"serve",
-	"serve [-v] [-s ADDR] [--ready-fd N]\n"
+	"serve [-v] [-s ADDR] [--ready-fd N] [--fdstore | --takeover]\n"
 	"Run the broker: hold named groups of fds until SIGTERM or SIGINT.\n"
 	"  -s, --socket ADDR  address to listen on (path or @abstract)\n"
 	"      --ready-fd N   write a newline to fd N once accepting\n"
+	"      --fdstore      mirror the groups in the service manager's fd\n"
+	"                     store ($NOTIFY_SOCKET) and adopt those it hands\n"
+	"                     back through LISTEN_FDS on start\n"
+	"      --takeover     take the place of the broker running at ADDR:\n"
+	"                     its socket, groups and clients; it exits 0\n"
 	"  -v, --verbose      log each request and reply to stderr\n",
 	serve_run,
 };

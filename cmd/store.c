@@ -159,9 +159,18 @@ store_drop_if_empty(struct store *s, struct group *g)
 	free(g);
 }
 
+/* Whoever mirrors the store hears of a group before it goes, after it comes. */
+static void
+store_changed(struct store *s, const struct group *g, int held)
+{
+	if (s->on_change != NULL && g->nfds > 0)
+		s->on_change(g, held, s->on_change_arg);
+}
+
 void
 store_remove(struct store *s, struct group *g)
 {
+	store_changed(s, g, 0);
 	group_release(g);
 	store_drop_if_empty(s, g);
 }
@@ -216,12 +225,14 @@ store_put(struct store *s, const char *name, size_t len, int *fds,
 		store_drop_if_empty(s, g);
 		return FDP_S_FULL;
 	}
+	store_changed(s, g, 0);
 	group_release(g);
 	memcpy(copy, fds, nfds * sizeof(*copy));
 	g->fds = copy;
 	g->nfds = (uint16_t)nfds;
 	g->ttl_ev = ev;
 	s->nfds += nfds;
+	store_changed(s, g, 1);
 	return 0;
 }
 

@@ -44,6 +44,10 @@ struct store {
 	size_t			  ngroups;	/* entries, waited-for ones included */
 	size_t			  nfds;		/* fds held in all groups */
 	struct event_base	 *base;		/* for TTL timers */
+	/* Told of each group stored (held 1) and let go (held 0); or NULL. */
+	void			(*on_change)(const struct group *, int held,
+				    void *);
+	void			 *on_change_arg;
 };
 
 /* The name of a group and its length. */

@@ -43,6 +43,7 @@
 #define FDP_EPROTO	(-10)	/* peer sent a record that is not fdpass protocol */
 #define FDP_EVERSION	(-11)	/* peer speaks another protocol version */
 #define FDP_ECLOSED	(-12)	/* peer closed the connection */
+#define FDP_EENV	(-13)	/* LISTEN_FDS, LISTEN_PID or LISTEN_FDNAMES malformed */
 
 /* A sentence for any FDP_E* code; for FDP_ESYS, strerror(errno) as it is now. */
 const char	*fdp_strerror(int err);
@@ -244,5 +245,47 @@ int		 fdp_call_arg(int sock, uint16_t op, uint32_t flags,
 
 /* Receive a further reply record of an answer sent as several. */
 int		 fdp_reply_recv(int sock, uint16_t op, struct fdp_reply *r);
+
+/* ---- activation.c: systemd's socket activation, the receiving side ---- */
+
+/* Where inherited fds start (SD_LISTEN_FDS_START). */
+#define FDP_LISTEN_FDS_START	3
+
+/*
+ * Take the fds this process inherited through LISTEN_FDS, as
+ * sd_listen_fds_with_names(3) does, so that commands run by systemd (or by
+ * systemd-socket-activate, or by fdpass exec) can use and pass them on.
+ * Only when LISTEN_PID is our pid: the fds are FDP_LISTEN_FDS_START on,
+ * now close-on-exec, and the caller holds them. *names gets one name per fd
+ * (LISTEN_FDNAMES split at ':', or "unknown" for each when it is unset) in
+ * one allocation: free(*names) frees all. Returns the number of fds (0 and
+ * *names NULL when there are none for us), FDP_EENV when LISTEN_FDNAMES
+ * does not name every fd or a fd is not open (the fds are left open), or
+ * FDP_ESYS. LISTEN_FDS, LISTEN_PID, LISTEN_FDNAMES and LISTEN_PIDFDID are
+ * removed from the environment in every case, so no program started later
+ * mistakes them for its own.
+ */
+int		 fdp_listen_fds(char ***names);
+
+/* ---- notify.c: the service manager's notification protocol ---- */
+
+/*
+ * Connect a datagram socket to a service manager's notification socket:
+ * address is what $NOTIFY_SOCKET holds, a path or "@abstract" (systemd's
+ * "vsock:" addresses give FDP_ESYS with EAFNOSUPPORT, anything else
+ * FDP_EADDR). Returns a close-on-exec, non-blocking fd to keep and send
+ * every notification on, so a notification costs one sendmsg.
+ */
+int		 fdp_notify_connect(const char *address);
+
+/*
+ * Send one notification (sd_notify(3)): state is KEY=VALUE lines joined by
+ * newlines, such as "READY=1\nSTATUS=serving", and the nfds borrowed fds
+ * ride along with SCM_RIGHTS ("FDSTORE=1\nFDNAME=web"). Never waits: a
+ * manager whose queue is full gives FDP_ESYS with EAGAIN. Returns 0 or an
+ * FDP_E* code.
+ */
+int		 fdp_notify_send(int sock, const char *state, const int *fds,
+		    size_t nfds);
 
 #endif

@@ -35,6 +35,9 @@ struct fdp_wire_header {
 #define FDP_OP_RETRIEVE	2	/* reply carries the group's fds */
 #define FDP_OP_LIST	3	/* empty payload; reply: entries, maybe in several records */
 #define FDP_OP_DELETE	4	/* the broker closes the group */
+#define FDP_OP_TAKEOVER	10	/* a new broker asks for the state; replies: the handover */
+#define FDP_OP_TAKEOVER_READY 11 /* the new broker holds the state; replies: the clients */
+#define FDP_OP_TAKEOVER_DONE 12	/* the new broker serves; no reply, the old one exits */
 #define FDP_OP_REPLY	0x8000	/* or-ed into the op of the request answered */
 
 /* Flags. */
@@ -44,11 +47,29 @@ struct fdp_wire_header {
 #define FDP_F_WAIT	0x0004	/* RETRIEVE: wait for the name; argument: timeout in ms, 0 none */
 #define FDP_F_TTL	0x0008	/* STORE: argument: seconds until the broker closes the group */
 
+/*
+ * TAKEOVER and TAKEOVER_READY replies: FDP_F_MORE says another record
+ * follows, and one of these says what the record carries.
+ */
+#define FDP_F_HANDOVER_LISTENER	0x0100	/* the listening socket, 1 fd */
+#define FDP_F_HANDOVER_GROUP	0x0200	/* a struct fdp_wire_entry, the name, the fds */
+#define FDP_F_HANDOVER_CLIENT	0x0400	/* a struct fdp_wire_client, the name, 1 fd */
+#define FDP_F_HANDOVER_QUEUED	0x0800	/* a reply record queued for the last client, its fds */
+
 /* One LIST reply entry; entries follow each other unaligned. */
 struct fdp_wire_entry {
 	uint16_t	name_len;	/* bytes of name that follow, 1 to 255 */
 	uint16_t	nfds;		/* fds in the group, 1 to 253 */
 	uint32_t	expires_in;	/* seconds left, rounded up; 0: no TTL */
+};
+
+/*
+ * A client connection handed over in a takeover; a waiting client's name
+ * follows it.
+ */
+struct fdp_wire_client {
+	uint32_t	flags;		/* FDP_F_WAIT if waiting, FDP_F_TAKE */
+	uint32_t	wait_ms;	/* time left of its wait; 0: no limit */
 };
 
 /* Reply status codes; stable, never renumbered. */
@@ -63,6 +84,7 @@ struct fdp_wire_entry {
 #define FDP_S_FULL		8	/* the broker holds as much as it may */
 #define FDP_S_UNSUPPORTED	9	/* unknown op */
 #define FDP_S_TIMEOUT		11	/* RETRIEVE with FDP_F_WAIT: not stored in time */
-#define FDP_S_COUNT		12
+#define FDP_S_TAKEOVER_DENIED	30	/* TAKEOVER from another user than the broker's or root */
+#define FDP_S_COUNT		31
 
 #endif

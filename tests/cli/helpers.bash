@@ -19,7 +19,10 @@ start_broker() {
 	mkfifo "$ready"
 	"$FDPASS" serve "$@" --ready-fd 3 3>"$ready" 4>&- 5>&- &
 	BROKER_PID=$!
-	read -r -t 10 _ <"$ready" || fail "broker did not become ready"
+	# The broker closes the fd right after the newline: wait for that too,
+	# so that no test counts it among the broker's fds.
+	{ read -r -t 10 _ && timeout 10 cat >/dev/null; } <"$ready" ||
+	    fail "broker did not become ready"
 	rm -f "$ready"
 	wait_for_ready_fd_closed
 }

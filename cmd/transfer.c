@@ -1,0 +1,215 @@
+/*
+ * transfer.c: `fdpass transfer FROM TO`, copy (or with --move, move) every
+ * group one broker holds to another, with the time left of its TTL, using
+ * only the ordinary requests: LIST and RETRIEVE at FROM, STORE at TO, and
+ * DELETE at FROM once TO holds the group.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <getopt.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+
+/* One transfer: its connections, options and how it went so far. */
+struct transfer {
+	const char	*from_addr;
+	const char	*to_addr;
+	int		 list_sock;	/* FROM: the LIST conversation */
+	int		 from_sock;	/* FROM: RETRIEVE and DELETE */
+	int		 to_sock;	/* TO: STORE */
+	int		 move;
+	int		 replace;
+	int		 worst;		/* the worst exit status yet */
+};
+
+/* Replies are large; one for the LIST records, one for each group's steps. */
+static struct fdp_reply list_reply, group_reply;
+
+/* Remember the worst outcome; a system failure ends the transfer. */
+static void
+transfer_note(struct transfer *t, int status)
+{
+	if (status > t->worst)
+		t->worst = status;
+}
+
+/*
+ * STORE the fds at TO under name, with the TTL's time left; the fds stay
+ * the caller's. Returns the exit status, having said why on failure.
+ */
+static int
+transfer_store(struct transfer *t, const char *name, uint32_t expires_in,
+    const int *fds, size_t nfds)
+{
+	uint32_t flags = 0;
+	int rc;
+
+	if (expires_in > 0)
+		flags |= FDP_F_TTL;
+	if (t->replace)
+		flags |= FDP_F_REPLACE;
+	rc = cmd_call("transfer", t->to_sock, FDP_OP_STORE, flags, expires_in,
+	    name, fds, nfds, &group_reply);
+	if (rc == 0 && group_reply.h.status != FDP_S_OK) {
+		cmd_warn("transfer", "%s: %s refused it: %s; %s keeps it", name,
+		    t->to_addr, fdp_status_text(group_reply.h.status),
+		    t->from_addr);
+		return EXIT_REFUSED;
+	}
+	return cmd_call_status("transfer", name, rc, &group_reply);
+}
+
+/*
+ * Copy one group listed at FROM to TO, then with --move delete it at FROM.
+ * A group gone from FROM since the LIST is skipped.
+ */
+static void
+transfer_group(struct transfer *t, const char *name, uint32_t expires_in)
+{
+	int fds[FDP_MAX_FDS], rc, status;
+	size_t nfds;
+
+	rc = cmd_call("transfer", t->from_sock, FDP_OP_RETRIEVE, 0, 0, name,
+	    NULL, 0, &group_reply);
+	if (rc == 0 && group_reply.h.status == FDP_S_NOENT) {
+		cmd_log("transfer", "%s: gone from %s since the listing", name,
+		    t->from_addr);
+		return;
+	}
+	if ((status = cmd_call_status("transfer", name, rc,
+	    &group_reply)) != 0) {
+		transfer_note(t, status);
+		return;
+	}
+	nfds = group_reply.nfds;
+	memcpy(fds, group_reply.fds, nfds * sizeof(fds[0]));
+	group_reply.nfds = 0;
+	status = transfer_store(t, name, expires_in, fds, nfds);
+	fdp_close_fds(fds, nfds);
+	if (status == 0 && t->move) {
+		rc = cmd_call("transfer", t->from_sock, FDP_OP_DELETE, 0, 0,
+		    name, NULL, 0, &group_reply);
+		if (rc != 0 || group_reply.h.status != FDP_S_NOENT)
+			status = cmd_call_status("transfer", name, rc,
+			    &group_reply);
+	}
+	transfer_note(t, status);
+}
+
+/* Transfer each group named in one LIST reply record. */
+static int
+transfer_entries(struct transfer *t, const unsigned char *p, size_t len)
+{
+	struct fdp_wire_entry e;
+	char name[256];
+
+	while (len > 0 && t->worst < EXIT_SYSTEM) {
+		if (len < sizeof(e))
+			return FDP_EPROTO;
+		memcpy(&e, p, sizeof(e));
+		if (e.name_len == 0 || e.name_len > 255 ||
+		    len - sizeof(e) < e.name_len)
+			return FDP_EPROTO;
+		memcpy(name, p + sizeof(e), e.name_len);
+		name[e.name_len] = '\0';
+		transfer_group(t, name, e.expires_in);
+		p += sizeof(e) + e.name_len;
+		len -= sizeof(e) + e.name_len;
+	}
+	return 0;
+}
+
+/* LIST at FROM and transfer each group as its entry arrives. */
+static void
+transfer_all(struct transfer *t)
+{
+	int rc;
+
+	rc = cmd_call("transfer", t->list_sock, FDP_OP_LIST, 0, 0, NULL, NULL,
+	    0, &list_reply);
+	while (rc == 0 && list_reply.h.status == FDP_S_OK &&
+	    t->worst < EXIT_SYSTEM) {
+		if ((rc = transfer_entries(t, list_reply.payload,
+		    list_reply.len)) != 0)
+			break;
+		if ((list_reply.h.flags & FDP_F_MORE) == 0)
+			return;
+		rc = cmd_reply_recv("transfer", t->list_sock, FDP_OP_LIST,
+		    &list_reply);
+	}
+	if (t->worst < EXIT_SYSTEM)
+		transfer_note(t, cmd_call_status("transfer", t->from_addr, rc,
+		    &list_reply));
+}
+
+static const struct option transfer_options[] = {
+	{ "move",	no_argument,		NULL,	'm' },
+	{ "replace",	no_argument,		NULL,	'r' },
+	{ "verbose",	no_argument,		NULL,	'v' },
+	{ "help",	no_argument,		NULL,	'h' },
+	{ NULL,		0,			NULL,	0 }
+};
+
+static int
+transfer_run(int argc, char **argv)
+{
+	struct transfer t;
+	int ch, status;
+
+	memset(&t, 0, sizeof(t));
+	while ((ch = getopt_long(argc, argv, "mrvh", transfer_options,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'm':
+			t.move = 1;
+			break;
+		case 'r':
+			t.replace = 1;
+			break;
+		case 'v':
+			cmd_verbose = 1;
+			break;
+		case 'h':
+			return cmd_usage(&cmd_transfer, stdout, 0);
+		default:
+			return cmd_usage(&cmd_transfer, stderr, EXIT_USAGE);
+		}
+	}
+	if (argc - optind != 2)
+		return cmd_usage(&cmd_transfer, stderr, EXIT_USAGE);
+	t.from_addr = argv[optind];
+	t.to_addr = argv[optind + 1];
+	if ((t.list_sock = cmd_connect("transfer", t.from_addr,
+	    &status)) == -1)
+		return status;
+	if ((t.from_sock = cmd_connect("transfer", t.from_addr,
+	    &status)) == -1) {
+		close(t.list_sock);
+		return status;
+	}
+	if ((t.to_sock = cmd_connect("transfer", t.to_addr, &status)) == -1) {
+		close(t.from_sock);
+		close(t.list_sock);
+		return status;
+	}
+	transfer_all(&t);
+	close(t.to_sock);
+	close(t.from_sock);
+	close(t.list_sock);
+	return t.worst;
+}
+
+const struct cmd_entry cmd_transfer = {
+	"transfer",
+	"transfer [-v] [--move] [--replace] FROM TO\n"
+	"Copy every group the broker at FROM holds to the broker at TO, each\n"
+	"with the time left of its TTL; FROM keeps any group TO refuses.\n"
+	"  -m, --move         delete each group at FROM once TO holds it\n"
+	"  -r, --replace      replace groups TO already holds under the names\n"
+	"  -v, --verbose      log each protocol step to stderr\n",
+	transfer_run,
+};
