@@ -47,6 +47,9 @@ struct broker {
 	struct event_base	*base;
 	struct fdp_addr		 addr;
 	int			 listen_fd;
+	int			 activated;	/* listen_fd came through LISTEN_FDS */
+	int			 notify_fd;	/* to $NOTIFY_SOCKET, or -1 */
+	struct event		*status_ev;
 	struct event		*accept_ev;
 	struct event		*backoff_ev;
 	struct store		 store;
@@ -55,6 +58,45 @@ struct broker {
 
 /* How long accept() rests after running out of fds, instead of spinning. */
 static const struct timeval accept_backoff = { 0, 100 * 1000 };
+
+/* Status updates wait for the end of the loop's turn, so a burst sends one. */
+static const struct timeval status_delay = { 0, 0 };
+
+/*
+ * Tell the service manager something, with the current STATUS= line after
+ * it. Best effort: a manager that is gone or busy costs nothing but the
+ * update.
+ */
+static void
+broker_notify(struct broker *b, const char *state)
+{
+	char text[256];
+
+	if (b->notify_fd < 0)
+		return;
+	snprintf(text, sizeof(text), "%s%sSTATUS=holding %zu group%s, %zu fd%s",
+	    state, *state != '\0' ? "\n" : "", b->store.ngroups,
+	    b->store.ngroups == 1 ? "" : "s", b->store.nfds,
+	    b->store.nfds == 1 ? "" : "s");
+	fdp_notify_send(b->notify_fd, text, NULL, 0);
+}
+
+/* The coalesced status update runs here. */
+static void
+broker_status_send(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	broker_notify(arg, "");
+}
+
+/* What the store holds changed: update STATUS= once this turn is over. */
+static void
+broker_changed(struct broker *b)
+{
+	if (b->status_ev != NULL && !evtimer_pending(b->status_ev, NULL))
+		evtimer_add(b->status_ev, &status_delay);
+}
 
 /* Dropping a client frees everything it had, queued fds included. */
 static void
@@ -236,6 +278,8 @@ broker_handle(struct broker *b, struct client *c,
 		status = broker_store(b, h, payload, len, fds, nfds);
 		if (status != FDP_S_OK)
 			fdp_close_fds(fds, nfds);
+		else
+			broker_changed(b);
 		return client_send(c, h->op, 0, status, NULL, 0, NULL, 0);
 	case FDP_OP_RETRIEVE:
 	case FDP_OP_LIST:
@@ -362,17 +406,24 @@ broker_accept_resume(evutil_socket_t fd, short what, void *arg)
 static void
 broker_stop(evutil_socket_t sig, short what, void *arg)
 {
+	struct broker *b = arg;
+
 	(void)sig;
 	(void)what;
-	event_base_loopbreak(arg);
+	broker_notify(b, "STOPPING=1");
+	event_base_loopbreak(b->base);
 }
 
-/* Tell whoever waits on --ready-fd that connections are accepted now. */
+/*
+ * Tell whoever waits on --ready-fd, and the service manager, that
+ * connections are accepted now.
+ */
 static void
-broker_ready(int ready_fd)
+broker_ready(struct broker *b, int ready_fd)
 {
 	ssize_t n;
 
+	broker_notify(b, "READY=1");
 	if (ready_fd < 0)
 		return;
 	do
@@ -400,14 +451,16 @@ broker_run(struct broker *b, int ready_fd)
 	b->accept_ev = event_new(b->base, b->listen_fd, EV_READ | EV_PERSIST,
 	    broker_accept, b);
 	b->backoff_ev = evtimer_new(b->base, broker_accept_resume, b);
-	term_ev = evsignal_new(b->base, SIGTERM, broker_stop, b->base);
-	int_ev = evsignal_new(b->base, SIGINT, broker_stop, b->base);
-	if (b->accept_ev == NULL || b->backoff_ev == NULL || term_ev == NULL ||
+	b->status_ev = evtimer_new(b->base, broker_status_send, b);
+	term_ev = evsignal_new(b->base, SIGTERM, broker_stop, b);
+	int_ev = evsignal_new(b->base, SIGINT, broker_stop, b);
+	if (b->accept_ev == NULL || b->backoff_ev == NULL ||
+	    b->status_ev == NULL || term_ev == NULL ||
 	    int_ev == NULL || event_add(b->accept_ev, NULL) == -1 ||
 	    event_add(term_ev, NULL) == -1 || event_add(int_ev, NULL) == -1)
 		cmd_warn("serve", "cannot set up the event loop");
 	else {
-		broker_ready(ready_fd);
+		broker_ready(b, ready_fd);
 		status = event_base_dispatch(b->base) == -1 ? EXIT_SYSTEM : 0;
 	}
 	while ((c = TAILQ_FIRST(&b->clients)) != NULL)
@@ -417,12 +470,93 @@ broker_run(struct broker *b, int ready_fd)
 		event_free(b->accept_ev);
 	if (b->backoff_ev != NULL)
 		event_free(b->backoff_ev);
+	if (b->status_ev != NULL)
+		event_free(b->status_ev);
 	if (term_ev != NULL)
 		event_free(term_ev);
 	if (int_ev != NULL)
 		event_free(int_ev);
 	event_base_free(b->base);
 	return status;
+}
+
+/*
+ * A broker started by a service manager (LISTEN_FDS) serves on the socket it
+ * was handed: one listening AF_UNIX SOCK_SEQPACKET socket, nothing else.
+ * Returns 1 with b->listen_fd set, 0 when nothing was handed over, or -1
+ * after saying why.
+ */
+static int
+serve_activated(struct broker *b)
+{
+	char **names;
+	int n, domain = 0, type = 0, listening = 0;
+	socklen_t len = sizeof(int);
+
+	if ((n = fdp_listen_fds(&names)) <= 0) {
+		if (n < 0)
+			cmd_warn("serve", "%s", fdp_strerror(n));
+		return n < 0 ? -1 : 0;
+	}
+	free(names);
+	getsockopt(FDP_LISTEN_FDS_START, SOL_SOCKET, SO_DOMAIN, &domain, &len);
+	getsockopt(FDP_LISTEN_FDS_START, SOL_SOCKET, SO_TYPE, &type, &len);
+	getsockopt(FDP_LISTEN_FDS_START, SOL_SOCKET, SO_ACCEPTCONN, &listening,
+	    &len);
+	if (n == 1 && domain == AF_UNIX && type == SOCK_SEQPACKET && listening) {
+		b->listen_fd = FDP_LISTEN_FDS_START;
+		b->activated = 1;
+		return 1;
+	}
+	if (n == 1)
+		cmd_warn("serve", "the socket handed over through LISTEN_FDS is "
+		    "not a listening Unix SOCK_SEQPACKET socket (use "
+		    "ListenSequentialPacket=, or systemd-socket-activate "
+		    "--seqpacket)");
+	else
+		cmd_warn("serve", "%d fds handed over through LISTEN_FDS; serve "
+		    "takes exactly one listening socket", n);
+	while (n-- > 0)
+		close(FDP_LISTEN_FDS_START + n);
+	return -1;
+}
+
+/* Bind the broker's own socket at -s ADDR or the default address. */
+static int
+serve_bind(struct broker *b, const char *socket_opt, char *buf, size_t len)
+{
+	const char *address;
+	int rc;
+
+	address = fdp_broker_address(socket_opt, buf, len);
+	if (address == NULL || (rc = fdp_addr_parse(address, &b->addr)) != 0) {
+		cmd_warn("serve", "%s: %s", address ? address : socket_opt,
+		    fdp_strerror(address ? rc : FDP_EADDRLEN));
+		return EXIT_USAGE;
+	}
+	b->listen_fd = fdp_listen_unix(&b->addr, SOCK_SEQPACKET, 1);
+	if (b->listen_fd < 0) {
+		cmd_warn("serve", "cannot listen on %s: %s", address,
+		    fdp_strerror(b->listen_fd));
+		return EXIT_SYSTEM;
+	}
+	return 0;
+}
+
+/* Where READY=1 and STATUS= go, when a service manager asks for them. */
+static void
+serve_notify_open(struct broker *b)
+{
+	const char *address = getenv("NOTIFY_SOCKET");
+
+	b->notify_fd = -1;
+	if (address == NULL || *address == '\0')
+		return;
+	if ((b->notify_fd = fdp_notify_connect(address)) < 0) {
+		cmd_warn("serve", "NOTIFY_SOCKET %s: %s; not notifying",
+		    address, fdp_strerror(b->notify_fd));
+		b->notify_fd = -1;
+	}
 }
 
 static const struct option serve_options[] = {
@@ -437,8 +571,8 @@ serve_run(int argc, char **argv)
 {
 	struct broker b;
 	char addrbuf[PATH_MAX];
-	const char *socket_opt = NULL, *address;
-	int ch, rc, ready_fd = -1, status;
+	const char *socket_opt = NULL;
+	int ch, ready_fd = -1, status;
 
 	while ((ch = getopt_long(argc, argv, "+s:h", serve_options, NULL)) != -1) {
 		switch (ch) {
@@ -462,32 +596,42 @@ serve_run(int argc, char **argv)
 	if (optind != argc)
 		return cmd_usage(&cmd_serve, stderr, EXIT_USAGE);
 	memset(&b, 0, sizeof(b));
-	address = fdp_broker_address(socket_opt, addrbuf, sizeof(addrbuf));
-	if (address == NULL || (rc = fdp_addr_parse(address, &b.addr)) != 0) {
-		cmd_warn("serve", "%s: %s", address ? address : socket_opt,
-		    fdp_strerror(address ? rc : FDP_EADDRLEN));
+	if ((status = serve_activated(&b)) == -1)
+		return EXIT_SYSTEM;
+	if (status == 1 && socket_opt != NULL) {
+		cmd_warn("serve", "-s %s: the broker was handed its socket "
+		    "through LISTEN_FDS; drop -s", socket_opt);
+		close(b.listen_fd);
 		return EXIT_USAGE;
 	}
-	b.listen_fd = fdp_listen_unix(&b.addr, SOCK_SEQPACKET, 1);
-	if (b.listen_fd < 0) {
-		cmd_warn("serve", "cannot listen on %s: %s", address,
-		    fdp_strerror(b.listen_fd));
-		return EXIT_SYSTEM;
-	}
+	if (status == 0 && (status = serve_bind(&b, socket_opt, addrbuf,
+	    sizeof(addrbuf))) != 0)
+		return status;
 	if (fcntl(b.listen_fd, F_SETFL, O_NONBLOCK) == -1) {
-		cmd_warn("serve", "%s: %s", address, strerror(errno));
+		cmd_warn("serve", "the listening socket: %s", strerror(errno));
 		status = EXIT_SYSTEM;
 	} else {
 		signal(SIGPIPE, SIG_IGN);
+		serve_notify_open(&b);
 		status = broker_run(&b, ready_fd);
+		if (b.notify_fd >= 0)
+			close(b.notify_fd);
 	}
 	close(b.listen_fd);
-	fdp_unlink_unix(&b.addr);
+	if (!b.activated)
+		fdp_unlink_unix(&b.addr);
 	return status;
 }
 
 const struct cmd_entry cmd_serve = {
 	"serve",
-	"serve [-s ADDR] [--ready-fd N]",
+	"serve [-s ADDR] [--ready-fd N]\n"
+	"Run the broker in the foreground until SIGTERM or SIGINT.\n"
+	"  -s, --socket ADDR  address to listen on (path or @abstract); not\n"
+	"                     with a socket handed over through LISTEN_FDS\n"
+	"      --ready-fd N   write a newline to fd N once accepting\n"
+	"With LISTEN_FDS (systemd socket activation) it serves on the listening\n"
+	"SOCK_SEQPACKET socket handed over; with NOTIFY_SOCKET it sends READY=1,\n"
+	"STATUS= and STOPPING=1 to the service manager.\n",
 	serve_run,
 };
