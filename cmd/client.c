@@ -129,3 +129,19 @@ cmd_retrieve(const char *cmd, int sock, const char *name,
 	rc = fdp_call(sock, FDP_OP_RETRIEVE, 0, name, NULL, 0, r);
 	return cmd_call_status(cmd, name, rc, r);
 }
+
+int
+cmd_notify_open(const char *cmd)
+{
+	const char *address = getenv("NOTIFY_SOCKET");
+	int fd;
+
+	if (address == NULL || *address == '\0')
+		return -1;
+	if ((fd = fdp_notify_connect(address)) < 0) {
+		cmd_warn(cmd, "NOTIFY_SOCKET %s: %s; not notifying", address,
+		    fdp_strerror(fd));
+		return -1;
+	}
+	return fd;
+}

@@ -52,4 +52,10 @@ int	 cmd_call_status(const char *cmd, const char *name, int rc,
 int	 cmd_retrieve(const char *cmd, int sock, const char *name,
 	    struct fdp_reply *r);
 
+/*
+ * Connect to the service manager's $NOTIFY_SOCKET, for the commands that
+ * tell it about readiness; -1 when it is unset, or unreachable (said why).
+ */
+int	 cmd_notify_open(const char *cmd);
+
 #endif

@@ -543,22 +543,6 @@ serve_bind(struct broker *b, const char *socket_opt, char *buf, size_t len)
 	return 0;
 }
 
-/* Where READY=1 and STATUS= go, when a service manager asks for them. */
-static void
-serve_notify_open(struct broker *b)
-{
-	const char *address = getenv("NOTIFY_SOCKET");
-
-	b->notify_fd = -1;
-	if (address == NULL || *address == '\0')
-		return;
-	if ((b->notify_fd = fdp_notify_connect(address)) < 0) {
-		cmd_warn("serve", "NOTIFY_SOCKET %s: %s; not notifying",
-		    address, fdp_strerror(b->notify_fd));
-		b->notify_fd = -1;
-	}
-}
-
 static const struct option serve_options[] = {
 	{ "socket",	required_argument,	NULL,	's' },
 	{ "ready-fd",	required_argument,	NULL,	'r' },
@@ -596,6 +580,7 @@ serve_run(int argc, char **argv)
 	if (optind != argc)
 		return cmd_usage(&cmd_serve, stderr, EXIT_USAGE);
 	memset(&b, 0, sizeof(b));
+	b.notify_fd = -1;
 	if ((status = serve_activated(&b)) == -1)
 		return EXIT_SYSTEM;
 	if (status == 1 && socket_opt != NULL) {
@@ -612,7 +597,7 @@ serve_run(int argc, char **argv)
 		status = EXIT_SYSTEM;
 	} else {
 		signal(SIGPIPE, SIG_IGN);
-		serve_notify_open(&b);
+		b.notify_fd = cmd_notify_open("serve");
 		status = broker_run(&b, ready_fd);
 		if (b.notify_fd >= 0)
 			close(b.notify_fd);
