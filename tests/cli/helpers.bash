@@ -40,6 +40,22 @@ broker_fd_count() {
 	ls "/proc/$BROKER_PID/fd" | wc -l
 }
 
+# Whether the broker still holds a client's connection: an accepted socket
+# shows the listener's path in /proc/net/unix, in state 03 (connected).
+broker_has_clients() {
+	awk -v p="$FDPASS_SOCKET" '$6 == "03" && $8 == p { found = 1 } END { exit !found }' /proc/net/unix
+}
+
+# The broker's fd count once it has dropped every client that hung up.
+broker_idle_fd_count() {
+	local i
+	for i in $(seq 100); do
+		broker_has_clients || break
+		sleep 0.1
+	done
+	broker_fd_count
+}
+
 # Wait up to 10 s for the broker to work through what clients left queued
 # and hold exactly $1 fds; a leak never gets there.
 broker_fd_count_is() {
