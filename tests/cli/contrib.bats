@@ -10,6 +10,11 @@ setup() {
 	scan_pid=
 }
 
+# Whether s6 says the service is down.
+s6_down() {
+	[ "$(s6-svstat -o up "$1")" = false ]
+}
+
 # A failed s6 test leaves no supervision tree behind.
 teardown() {
 	if [ -n "$scan_pid" ]; then
@@ -67,8 +72,10 @@ unit_value() {
 	assert_success
 	run "$FDPASS" list
 	assert_output host
-	s6-svc -wD -d -T 10000 "$TMP/scan/fdpass"
-	[ ! -e "$FDPASS_SOCKET" ]
+	s6-svc -d "$TMP/scan/fdpass"
+	# The broker removes its socket file as it stops on s6's SIGTERM.
+	wait_for test ! -e "$FDPASS_SOCKET"
+	wait_for s6_down "$TMP/scan/fdpass"
 	s6-svscanctl -t "$TMP/scan"
 	wait "$scan_pid"
 	scan_pid=
