@@ -809,9 +809,10 @@ exec_run(int argc, char **argv)
 
 const struct cmd_entry cmd_exec = {
 	"exec",
-	"exec [-s ADDR] [-l ADDR]... [-d | --seqpacket] [-a] [--inetd]\n"
-	"     [--on-connect] [--fdname NAME[:NAME...]] [-E NAME[=VALUE]]...\n"
-	"     [--fd N=NAME]... [NAME...] -- PROG [ARG...]\n"
+	"exec [OPTION...] [NAME...] -- PROG [ARG...]\n"
+	"  OPTION, before the first NAME: [-s ADDR] [-l ADDR]... [-d | --seqpacket]\n"
+	"  [-a] [--inetd] [--on-connect] [--fdname NAME[:NAME...]]\n"
+	"  [-E NAME[=VALUE]]... [--fd N=NAME]...\n"
 	"Exec PROG with fds at 3 onward (LISTEN_FDS, LISTEN_PID, LISTEN_FDNAMES\n"
 	"as systemd sets them): first those inherited through LISTEN_FDS, then\n"
 	"each group NAME's, then each -l socket.\n"
