@@ -52,10 +52,12 @@ load helpers
 	systemd-socket-activate -l "$TMP/stream.sock" "$FDPASS" serve \
 	    2>"$TMP/err" 3>&- 4>&- 5>&- &
 	pid=$!
+	BROKER_PID=$pid		# so that teardown stops it if the test fails
 	wait_for test -S "$TMP/stream.sock"
 	python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).connect(sys.argv[1])' "$TMP/stream.sock"
 	status=0
 	wait "$pid" || status=$?
+	BROKER_PID=
 	[ "$status" -eq 3 ]
 	run cat "$TMP/err"
 	assert_output --partial "not a listening Unix SOCK_SEQPACKET socket"

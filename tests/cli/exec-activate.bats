@@ -8,7 +8,18 @@ setup() {
 	common_setup
 	start_broker
 	SOCKET_ACTIVATE=$(command -v systemd-socket-activate || :)
+	BG_PIDS=
 	PROXYD=/lib/systemd/systemd-socket-proxyd
+}
+
+# A failed test leaves nothing it started running.
+teardown() {
+	local p
+	for p in $BG_PIDS; do
+		kill "$p" 2>/dev/null || :
+		wait "$p" 2>/dev/null || :
+	done
+	common_teardown
 }
 
 # A TCP port nobody listens on right now (systemd-socket-activate refuses 0).
@@ -142,6 +153,7 @@ for fd in range(3, 3 + int(os.environ["LISTEN_FDS"])):
 	"$FDPASS" exec -a -l "$TMP/a.sock" -- sh -c 'echo "$$ $LISTEN_FDS $LISTEN_FDNAMES $(cat <&3)" >&3' \
 	    3>&- 4>&- 5>&- &
 	pid=$!
+	BG_PIDS="$BG_PIDS $pid"
 	notified "READY=1"
 	run unix_talk "$TMP/a.sock" one
 	[[ "$output" =~ ^([0-9]+)\ 1\ connection\ one$ ]]
@@ -158,6 +170,7 @@ for fd in range(3, 3 + int(os.environ["LISTEN_FDS"])):
 	"$FDPASS" exec -a --inetd -l "$TMP/i.sock" -- sh -c 'echo "${LISTEN_FDS-none}"; cat' \
 	    3>&- 4>&- 5>&- &
 	pid=$!
+	BG_PIDS="$BG_PIDS $pid"
 	wait_for test -S "$TMP/i.sock"
 	run unix_talk "$TMP/i.sock" echoed
 	assert_output "$(printf 'none\nechoed')"
@@ -167,6 +180,7 @@ for fd in range(3, 3 + int(os.environ["LISTEN_FDS"])):
 	"$FDPASS" exec -a --fdname peer stored -- sh -c 'echo "$LISTEN_FDNAMES" >&3' \
 	    3>&- 4>&- 5>&- &
 	pid=$!
+	BG_PIDS="$BG_PIDS $pid"
 	run unix_talk "$TMP/g.sock" ""
 	assert_output peer
 	kill -TERM "$pid"
@@ -184,6 +198,7 @@ for fd in range(3, 3 + int(os.environ["LISTEN_FDS"])):
 	"$FDPASS" exec --on-connect -l "$TMP/w.sock" -- sh -c 'touch "$0"; cat <&3 >/dev/null' "$TMP/ran" \
 	    3>&- 4>&- 5>&- &
 	pid=$!
+	BG_PIDS="$BG_PIDS $pid"
 	wait_for test -S "$TMP/w.sock"
 	[ ! -e "$TMP/ran" ]
 	python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).connect(sys.argv[1])' "$TMP/w.sock"
@@ -237,6 +252,7 @@ for fd in range(3, 3 + int(os.environ["LISTEN_FDS"])):
 	env -i PATH="$PATH" "$SOCKET_ACTIVATE" -l "127.0.0.1:$port" --fdname web -E FOO=bar \
 	    -- sh -c "$show" "$SD_LISTEN" >"$TMP/theirs" 2>/dev/null 3>&- 4>&- 5>&- &
 	pid=$!
+	BG_PIDS="$BG_PIDS $pid"
 	# systemd-socket-activate execs on the first connection.
 	wait_for python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])))' "$port"
 	wait "$pid"
@@ -255,10 +271,12 @@ for fd in range(3, 3 + int(os.environ["LISTEN_FDS"])):
 	python3 -m http.server --bind 127.0.0.1 --directory "$TMP/www" "$web_port" \
 	    >/dev/null 2>&1 3>&- 4>&- 5>&- &
 	web_pid=$!
+	BG_PIDS="$BG_PIDS $web_pid"
 	"$FDPASS" send --listen tcp:127.0.0.1:0 front
 	port=$("$FDPASS" recv front | sed -n 's/.*local=127\.0\.0\.1:\([0-9]*\).*/\1/p')
 	"$FDPASS" exec front -- "$PROXYD" "127.0.0.1:$web_port" 3>&- 4>&- 5>&- 2>/dev/null &
 	proxy_pid=$!
+	BG_PIDS="$BG_PIDS $proxy_pid"
 	fetch='import sys, urllib.request
 print(urllib.request.urlopen("http://127.0.0.1:%s/index.html" % sys.argv[1], timeout=10).read().decode(), end="")'
 	wait_for python3 -c "$fetch" "$web_port" >/dev/null
