@@ -301,8 +301,8 @@ cmd_get_option(const char *cmd, int ch, const char *arg, struct cmd_get *g)
 	case CMD_OPT_TAKE:
 		g->take = 1;
 		return 1;
-	case CMD_OPT_LISTEN:
-		g->listen = 1;
+	case CMD_OPT_PEER:
+		g->peer = 1;
 		return 1;
 	case CMD_OPT_WAIT:
 		g->wait = 1;
@@ -389,4 +389,20 @@ cmd_print_group_json(const char *name, size_t nfds, const int *fds,
 		putchar(']');
 	}
 	putchar('}');
+}
+
+int
+cmd_notify_open(const char *cmd)
+{
+	const char *address = getenv("NOTIFY_SOCKET");
+	int fd;
+
+	if (address == NULL || *address == '\0')
+		return -1;
+	if ((fd = fdp_notify_connect(address)) < 0) {
+		cmd_warn(cmd, "NOTIFY_SOCKET %s: %s; not notifying", address,
+		    fdp_strerror(fd));
+		return -1;
+	}
+	return fd;
 }

@@ -56,18 +56,18 @@ int	 cmd_reply_recv(const char *cmd, int sock, uint16_t op,
 /* getopt values of the long options recv and exec share. */
 #define CMD_OPT_TAKE	1000
 #define CMD_OPT_WAIT	1001
-#define CMD_OPT_LISTEN	1002
+#define CMD_OPT_PEER	1002
 
 /* The longest --wait, in seconds: its milliseconds fit the wire's 32 bits. */
 #define CMD_WAIT_MAX	4294967
 
-/* How recv and exec get their groups: --take, --wait, --listen. */
+/* How recv and exec get their groups: --take, --wait, --peer. */
 struct cmd_get {
 	int		 take;
 	int		 wait;
 	uint32_t	 wait_ms;	/* 0: wait as long as it takes */
 	const char	*wait_text;	/* SECONDS as given, for messages */
-	int		 listen;
+	int		 peer;		/* be the broker for one sender */
 };
 
 /*
@@ -85,7 +85,7 @@ int	 cmd_get_group(const char *cmd, int sock, const char *name,
 	    const struct cmd_get *g, struct fdp_reply *r);
 
 /*
- * Peer mode (--listen): listen at the address and answer exactly one
+ * Peer mode (--peer, recv --listen): listen at the address and answer exactly one
  * client as the broker would (the broker's own code), until it has stored
  * one group; r then holds its fds and name (256 bytes) its name.
  */
@@ -129,5 +129,11 @@ void	 cmd_print_fds(const int *fds, size_t n, const char *indent);
  */
 void	 cmd_print_group_json(const char *name, size_t nfds, const int *fds,
 	    const uint32_t *expires_in);
+
+/*
+ * Connect to the service manager's $NOTIFY_SOCKET, for the commands that
+ * tell it about readiness; -1 when it is unset, or unreachable (said why).
+ */
+int	 cmd_notify_open(const char *cmd);
 
 #endif

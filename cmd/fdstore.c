@@ -76,20 +76,13 @@ fdstore_adopt_group(struct store *s, const char *cmd, char **names, int n,
 }
 
 void
-fdstore_adopt(struct store *s, const char *cmd)
+fdstore_adopt(struct store *s, const char *cmd, char **names, int n)
 {
-	char **names;
-	int n, i;
+	int i;
 
-	if ((n = fdp_listen_fds(&names)) < 0) {
-		cmd_warn(cmd, "--fdstore: the fds handed back: %s",
-		    fdp_strerror(n));
-		return;
-	}
 	for (i = 0; i < n; i++)
 		if (names[i] != NULL)
 			fdstore_adopt_group(s, cmd, names, n, i);
-	free(names);
 }
 
 void

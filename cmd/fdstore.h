@@ -16,11 +16,13 @@
 int	 fdstore_open(const char *cmd, int *status);
 
 /*
- * Hold the groups the manager handed back through LISTEN_FDS and
- * LISTEN_FDNAMES: fds of one name form one group, in the order they came,
- * with no TTL.
+ * Hold the groups the manager handed back through LISTEN_FDS: names[i]
+ * (from fdp_listen_fds) names fd 3 + i, NULL for a fd not to adopt; fds of
+ * one name form one group, in the order they came, with no TTL. Every fd
+ * adopted has its name set to NULL; the caller frees names.
  */
-void	 fdstore_adopt(struct store *s, const char *cmd);
+void	 fdstore_adopt(struct store *s, const char *cmd, char **names,
+	    int n);
 
 /*
  * A store's on_change: tell the manager of a group stored (FDSTORE=1 with

@@ -155,7 +155,8 @@ static const struct option recv_options[] = {
 	{ "socket",	required_argument,	NULL,	's' },
 	{ "take",	no_argument,		NULL,	CMD_OPT_TAKE },
 	{ "wait",	optional_argument,	NULL,	CMD_OPT_WAIT },
-	{ "listen",	no_argument,		NULL,	CMD_OPT_LISTEN },
+	{ "peer",	no_argument,		NULL,	CMD_OPT_PEER },
+	{ "listen",	no_argument,		NULL,	CMD_OPT_PEER },
 	{ "json",	no_argument,		NULL,	'j' },
 	{ "cat",	no_argument,		NULL,	'c' },
 	{ "verbose",	no_argument,		NULL,	'v' },
@@ -163,16 +164,16 @@ static const struct option recv_options[] = {
 	{ NULL,		0,			NULL,	0 }
 };
 
-/* --listen takes no NAME and neither --take nor --wait; others one NAME. */
+/* --peer takes no NAME and neither --take nor --wait; others one NAME. */
 static int
 recv_args_ok(const struct cmd_get *g, int nargs)
 {
-	if (g->listen && (g->take || g->wait)) {
-		cmd_warn("recv", "--listen receives from one sender; --take "
+	if (g->peer && (g->take || g->wait)) {
+		cmd_warn("recv", "--peer receives from one sender; --take "
 		    "and --wait are for a broker");
 		return 0;
 	}
-	return nargs == (g->listen ? 0 : 1);
+	return nargs == (g->peer ? 0 : 1);
 }
 
 static int
@@ -213,7 +214,7 @@ recv_run(int argc, char **argv)
 	}
 	if (!recv_args_ok(&g, argc - optind))
 		return cmd_usage(&cmd_recv, stderr, EXIT_USAGE);
-	if (g.listen)
+	if (g.peer)
 		status = serve_peer("recv", socket_opt, &r, peer_name);
 	else {
 		name = argv[optind];
@@ -234,12 +235,13 @@ recv_run(int argc, char **argv)
 const struct cmd_entry cmd_recv = {
 	"recv",
 	"recv [-v] [-s ADDR] [--take] [--wait[=SECONDS]] [--json | --cat] NAME\n"
-	"       fdpass recv [-v] --listen [-s ADDR] [--json | --cat]\n"
+	"       fdpass recv [-v] --peer [-s ADDR] [--json | --cat]\n"
 	"Retrieve the group held under NAME and describe each fd, one a line.\n"
 	"  -s, --socket ADDR  broker address (path or @abstract)\n"
 	"      --take         remove the group from the broker as it comes\n"
 	"      --wait[=SECONDS]  wait for NAME to be stored (at most SECONDS)\n"
-	"      --listen       be the broker at ADDR for one `fdpass send'\n"
+	"      --peer         be the broker at ADDR for one `fdpass send'\n"
+	"      --listen       the same as --peer\n"
 	"  -j, --json         describe the group as JSON (see fdpass(1))\n"
 	"  -c, --cat          copy what the fds hold to standard output\n"
 	"  -v, --verbose      log each protocol step to stderr\n",

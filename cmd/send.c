@@ -6,8 +6,10 @@
 #include "config.h"
 #endif
 
+#include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -114,6 +116,77 @@ parse_ttl(const char *text)
 	return (uint32_t)ttl;
 }
 
+/*
+ * The fds of one name among those inherited: fds[] gets them in order (at
+ * most FDP_MAX_FDS; the count says how many there were), and taken[] marks
+ * them so the next group skips them.
+ */
+static size_t
+collect_named(char **names, int n, int first, int *fds, char *taken)
+{
+	size_t k = 0;
+	int i;
+
+	for (i = first; i < n; i++)
+		if (!taken[i] && strcmp(names[i], names[first]) == 0) {
+			taken[i] = 1;
+			if (k < FDP_MAX_FDS)
+				fds[k] = FDP_LISTEN_FDS_START + i;
+			k++;
+		}
+	return k;
+}
+
+/*
+ * --listen-fds: store every fd inherited through LISTEN_FDS under its
+ * LISTEN_FDNAMES name, fds sharing a name as one group, in the order the
+ * names first appear. Stops at the first group refused.
+ */
+static int
+store_listen_fds(const char *socket_opt, uint32_t flags, uint32_t ttl)
+{
+	struct fdp_reply r;
+	char **names, *taken = NULL;
+	int fds[FDP_MAX_FDS], n, i, sock, status = 0;
+	size_t k;
+
+	if ((n = fdp_listen_fds(&names)) <= 0) {
+		cmd_warn("send", "--listen-fds: %s", n < 0 ? fdp_strerror(n) :
+		    "no fds inherited through LISTEN_FDS for this process");
+		return EXIT_USAGE;
+	}
+	for (i = 0; i < n && status == 0; i++)
+		if (!cmd_name_ok("send", names[i]))
+			status = EXIT_USAGE;
+	if (status == 0 && (taken = calloc((size_t)n, 1)) == NULL) {
+		cmd_warn("send", "%s", strerror(ENOMEM));
+		status = EXIT_SYSTEM;
+	}
+	if (status == 0 && (sock = cmd_connect("send", socket_opt,
+	    &status)) >= 0) {
+		for (i = 0; i < n && status == 0; i++) {
+			if (taken[i])
+				continue;
+			k = collect_named(names, n, i, fds, taken);
+			if (k > FDP_MAX_FDS) {
+				cmd_warn("send", "%s: %zu fds; a group holds at "
+				    "most %d", names[i], k, FDP_MAX_FDS);
+				status = EXIT_USAGE;
+				break;
+			}
+			status = cmd_call_status("send", names[i], cmd_call("send",
+			    sock, FDP_OP_STORE, flags, ttl, names[i], fds, k, &r),
+			    &r);
+		}
+		close(sock);
+	}
+	free(taken);
+	for (i = 0; i < n; i++)
+		close(FDP_LISTEN_FDS_START + i);
+	free(names);
+	return status;
+}
+
 static const struct option send_options[] = {
 	{ "socket",	required_argument,	NULL,	's' },
 	{ "replace",	no_argument,		NULL,	'r' },
@@ -122,6 +195,7 @@ static const struct option send_options[] = {
 	{ "listen",	required_argument,	NULL,	'l' },
 	{ "ttl",	required_argument,	NULL,	't' },
 	{ "verbose",	no_argument,		NULL,	'v' },
+	{ "listen-fds",	no_argument,		NULL,	'F' },
 	{ "help",	no_argument,		NULL,	'h' },
 	{ NULL,		0,			NULL,	0 }
 };
@@ -135,6 +209,7 @@ send_run(int argc, char **argv)
 	int fds[FDP_MAX_FDS], oflags = O_RDONLY, ch, sock, status;
 	size_t nsrc = 0, nfds, total;
 	uint32_t flags = 0, ttl = 0;
+	int listen_fds = 0;
 
 	while ((ch = getopt_long(argc, argv, "s:rf:o:l:t:vh", send_options,
 	    NULL)) != -1) {
@@ -167,12 +242,22 @@ send_run(int argc, char **argv)
 			src[nsrc].arg = optarg;
 			src[nsrc++].oflags = ch == 'f' ? oflags : -1;
 			break;
+		case 'F':
+			listen_fds = 1;
+			break;
 		case 'h':
 			return cmd_usage(&cmd_send, stdout, 0);
 		default:
 			return cmd_usage(&cmd_send, stderr, EXIT_USAGE);
 		}
 	}
+	if (listen_fds && (optind < argc || nsrc > 0)) {
+		cmd_warn("send", "--listen-fds takes no NAME, FD, --file or "
+		    "--listen: the names come from LISTEN_FDNAMES");
+		return cmd_usage(&cmd_send, stderr, EXIT_USAGE);
+	}
+	if (listen_fds)
+		return store_listen_fds(socket_opt, flags, ttl);
 	if (optind >= argc)
 		return cmd_usage(&cmd_send, stderr, EXIT_USAGE);
 	name = argv[optind++];
@@ -211,6 +296,7 @@ const struct cmd_entry cmd_send = {
 	"send",
 	"send [-v] [-s ADDR] [--replace] [--ttl SECONDS] [--flags LIST] "
 	    "[--file PATH]... [--listen SPEC]... NAME [FD...]\n"
+	"       fdpass send [-v] [-s ADDR] [--replace] [--ttl SECONDS] --listen-fds\n"
 	"Store file descriptors in the broker under NAME (default: fd 0).\n"
 	"  -s, --socket ADDR  broker address (path or @abstract)\n"
 	"  -r, --replace      replace a group already held under NAME\n"
@@ -220,6 +306,8 @@ const struct cmd_entry cmd_send = {
 	"  -o, --flags LIST   open flags for the --file options after it:\n"
 	"                     r (default), w, rw, append, create, trunc, nonblock\n"
 	"  -l, --listen SPEC  create a listening socket and store it:\n"
-	"                     tcp:HOST:PORT, udp:HOST:PORT, unix:PATH, @NAME\n",
+	"                     tcp:HOST:PORT, udp:HOST:PORT, unix:PATH, @NAME\n"
+	"      --listen-fds   store every fd inherited through LISTEN_FDS under\n"
+	"                     its LISTEN_FDNAMES name (one group per name)\n",
 	send_run,
 };

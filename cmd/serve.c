@@ -50,6 +50,9 @@ struct broker {
 	struct event_base	*base;
 	struct fdp_addr		 addr;
 	int			 listen_fd;
+	int			 activated;	/* listen_fd came through LISTEN_FDS */
+	int			 notify_fd;	/* to $NOTIFY_SOCKET, or -1 */
+	struct event		*status_ev;
 	struct event		*accept_ev;
 	struct event		*backoff_ev;
 	struct store		 store;
@@ -58,7 +61,9 @@ struct broker {
 	int			 peer_stored;	/* peer mode: the STORE came */
 	struct fdp_reply	*peer_out;	/* peer mode: the group's fds */
 	char			*peer_name;	/* peer mode: its name (256 bytes) */
-	int			 notify_fd;	/* --fdstore: the manager; or -1 */
+	int			 fdstore;	/* --fdstore: mirror the store there */
+	char			**adopt_names;	/* LISTEN_FDNAMES of fds to adopt */
+	int			 nadopt;	/* (NULL names: not to adopt) */
 	int			 takeover_sock;	/* --takeover: the old one; or -1 */
 	int			 took_over;	/* --takeover: the old one left */
 	int			 handed_over;	/* a new broker took over */
@@ -82,6 +87,60 @@ peer_check_done(struct broker *b, struct client *c)
 {
 	if (b->peer && (c == NULL || (b->peer_stored && STAILQ_EMPTY(&c->out))))
 		event_base_loopbreak(b->base);
+}
+
+/* Status updates wait for the end of the loop's turn, so a burst sends one. */
+static const struct timeval status_delay = { 0, 0 };
+
+/*
+ * Tell the service manager something, with the current STATUS= line after
+ * it. Best effort: a manager that is gone or busy costs nothing but the
+ * update.
+ */
+static void
+broker_notify(struct broker *b, const char *state)
+{
+	char text[256];
+
+	if (b->notify_fd < 0)
+		return;
+	snprintf(text, sizeof(text), "%s%sSTATUS=holding %zu group%s, %zu fd%s",
+	    state, *state != '\0' ? "\n" : "", b->store.ngroups,
+	    b->store.ngroups == 1 ? "" : "s", b->store.nfds,
+	    b->store.nfds == 1 ? "" : "s");
+	fdp_notify_send(b->notify_fd, text, NULL, 0);
+}
+
+/* The coalesced status update runs here. */
+static void
+broker_status_send(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	broker_notify(arg, "");
+}
+
+/* What the store holds changed: update STATUS= once this turn is over. */
+static void
+broker_changed(struct broker *b)
+{
+	if (b->status_ev != NULL && !evtimer_pending(b->status_ev, NULL))
+		evtimer_add(b->status_ev, &status_delay);
+}
+
+/*
+ * The store's on_change: every group stored or let go (stored, replaced,
+ * deleted, taken, expired) reaches the fd store with --fdstore and the
+ * STATUS= line.
+ */
+static void
+broker_store_changed(const struct group *g, int held, void *arg)
+{
+	struct broker *b = arg;
+
+	if (b->fdstore)
+		fdstore_mirror(g, held, &b->notify_fd);
+	broker_changed(b);
 }
 
 /* Dropping a client frees everything it had, queued fds included. */
@@ -735,17 +794,24 @@ broker_accept_resume(evutil_socket_t fd, short what, void *arg)
 static void
 broker_stop(evutil_socket_t sig, short what, void *arg)
 {
+	struct broker *b = arg;
+
 	(void)sig;
 	(void)what;
-	event_base_loopbreak(arg);
+	broker_notify(b, "STOPPING=1");
+	event_base_loopbreak(b->base);
 }
 
-/* Tell whoever waits on --ready-fd that connections are accepted now. */
+/*
+ * Tell whoever waits on --ready-fd, and the service manager, that
+ * connections are accepted now.
+ */
 static void
-broker_ready(int ready_fd)
+broker_ready(struct broker *b, int ready_fd)
 {
 	ssize_t n;
 
+	broker_notify(b, "READY=1");
 	if (ready_fd < 0)
 		return;
 	do
@@ -999,27 +1065,27 @@ broker_run(struct broker *b, int ready_fd)
 			event_base_free(b->base);
 		return EXIT_SYSTEM;
 	}
-	if (b->notify_fd >= 0) {
-		fdstore_adopt(&b->store, "serve");
-		b->store.on_change = fdstore_mirror;
-		b->store.on_change_arg = &b->notify_fd;
-	}
+	if (b->fdstore)
+		fdstore_adopt(&b->store, "serve", b->adopt_names, b->nadopt);
+	b->store.on_change = broker_store_changed;
+	b->store.on_change_arg = b;
 	if (b->takeover_sock >= 0)
 		handover = takeover_receive(b);
 	b->accept_ev = event_new(b->base, b->listen_fd, EV_READ | EV_PERSIST,
 	    broker_accept, b);
 	b->backoff_ev = evtimer_new(b->base, broker_accept_resume, b);
-	term_ev = evsignal_new(b->base, SIGTERM, broker_stop, b->base);
-	int_ev = evsignal_new(b->base, SIGINT, broker_stop, b->base);
+	b->status_ev = evtimer_new(b->base, broker_status_send, b);
+	term_ev = evsignal_new(b->base, SIGTERM, broker_stop, b);
+	int_ev = evsignal_new(b->base, SIGINT, broker_stop, b);
 	if (handover != 0)
 		status = handover;
 	else if (b->accept_ev == NULL || b->backoff_ev == NULL ||
-	    term_ev == NULL || int_ev == NULL ||
-	    event_add(b->accept_ev, NULL) == -1 ||
+	    b->status_ev == NULL || term_ev == NULL ||
+	    int_ev == NULL || event_add(b->accept_ev, NULL) == -1 ||
 	    event_add(term_ev, NULL) == -1 || event_add(int_ev, NULL) == -1)
 		cmd_warn("serve", "cannot set up the event loop");
 	else {
-		broker_ready(ready_fd);
+		broker_ready(b, ready_fd);
 		status = event_base_dispatch(b->base) == -1 ? EXIT_SYSTEM : 0;
 	}
 	while ((c = TAILQ_FIRST(&b->clients)) != NULL)
@@ -1031,6 +1097,8 @@ broker_run(struct broker *b, int ready_fd)
 		event_free(b->accept_ev);
 	if (b->backoff_ev != NULL)
 		event_free(b->backoff_ev);
+	if (b->status_ev != NULL)
+		event_free(b->status_ev);
 	if (term_ev != NULL)
 		event_free(term_ev);
 	if (int_ev != NULL)
@@ -1039,33 +1107,122 @@ broker_run(struct broker *b, int ready_fd)
 	return status;
 }
 
+/* Whether fd is a listening AF_UNIX SOCK_SEQPACKET socket, a broker's kind. */
+static int
+is_seqpacket_listener(int fd)
+{
+	int domain = 0, type = 0, listening = 0;
+	socklen_t len = sizeof(int);
+
+	getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len);
+	getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len);
+	getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len);
+	return domain == AF_UNIX && type == SOCK_SEQPACKET && listening;
+}
+
+/* Whether a LISTEN_FDNAMES name is one systemd gives a socket unit's fd. */
+static int
+is_socket_unit_name(const char *name)
+{
+	size_t len = strlen(name);
+
+	return strcmp(name, "unknown") == 0 ||
+	    (len > 7 && strcmp(name + len - 7, ".socket") == 0);
+}
+
 /*
- * Listen at the address (-s, or the default) and run the broker there until
- * it stops; serve and peer mode both come here. b is zeroed but for the mode.
+ * Take what a service manager handed over through LISTEN_FDS, once: a
+ * listening AF_UNIX SOCK_SEQPACKET socket to serve on (socket activation)
+ * and, with --fdstore, the groups its fd store kept, which broker_run adopts.
+ * systemd passes a socket unit's fds before the fd store's and names them
+ * after the unit ("NAME.socket"; systemd-socket-activate: "unknown"), so
+ * with --fdstore the listener is fd 3 when it is such a socket so named.
+ * Without --fdstore a lone listener is all serve takes. Returns 1 with
+ * b->listen_fd set, 0 without a listener, or -1 after saying why.
+ */
+static int
+serve_inherited(struct broker *b, int fdstore)
+{
+	char **names;
+	int n, listener;
+
+	if ((n = fdp_listen_fds(&names)) <= 0) {
+		if (n < 0)
+			cmd_warn("serve", "%s", fdp_strerror(n));
+		return n < 0 ? -1 : 0;
+	}
+	listener = is_seqpacket_listener(FDP_LISTEN_FDS_START) &&
+	    (!fdstore || is_socket_unit_name(names[0]));
+	if (!fdstore && (n != 1 || !listener)) {
+		if (n == 1)
+			cmd_warn("serve", "the socket handed over through "
+			    "LISTEN_FDS is not a listening Unix SOCK_SEQPACKET "
+			    "socket (use ListenSequentialPacket=, or "
+			    "systemd-socket-activate --seqpacket)");
+		else
+			cmd_warn("serve", "%d fds handed over through LISTEN_FDS;"
+			    " serve takes exactly one listening socket (and the "
+			    "fd store's groups with --fdstore)", n);
+		while (n-- > 0)
+			close(FDP_LISTEN_FDS_START + n);
+		free(names);
+		return -1;
+	}
+	if (listener) {
+		b->listen_fd = FDP_LISTEN_FDS_START;
+		b->activated = 1;
+		names[0] = NULL;
+	}
+	b->adopt_names = names;
+	b->nadopt = n;
+	return listener;
+}
+
+/* Close the fds handed over for adoption that no broker_run took. */
+static void
+serve_inherited_close(struct broker *b)
+{
+	int i;
+
+	for (i = 0; i < b->nadopt; i++)
+		if (b->adopt_names[i] != NULL)
+			close(FDP_LISTEN_FDS_START + i);
+	free(b->adopt_names);
+	b->adopt_names = NULL;
+	b->nadopt = 0;
+}
+
+/*
+ * Listen at the address (-s, or the default), or on the socket a service
+ * manager handed over, and run the broker there until it stops; serve and
+ * peer mode both come here. b is zeroed but for the mode.
  */
 static int
 broker_serve_at(struct broker *b, const char *cmd, const char *socket_opt,
     int ready_fd)
 {
 	char addrbuf[PATH_MAX];
-	const char *address;
+	const char *address = "the socket handed over through LISTEN_FDS";
 	int rc, status;
 
-	address = fdp_broker_address(socket_opt, addrbuf, sizeof(addrbuf));
-	if (address == NULL) {
-		cmd_warn(cmd, "the broker address: %s",
-		    fdp_strerror(FDP_EADDRLEN));
-		return EXIT_USAGE;
-	}
-	if ((rc = fdp_addr_parse(address, &b->addr)) != 0) {
-		cmd_warn(cmd, "%s: %s", address, fdp_strerror(rc));
-		return EXIT_USAGE;
-	}
-	b->listen_fd = fdp_listen_unix(&b->addr, SOCK_SEQPACKET, 1);
-	if (b->listen_fd < 0) {
-		cmd_warn(cmd, "cannot listen on %s: %s", address,
-		    fdp_strerror(b->listen_fd));
-		return EXIT_SYSTEM;
+	if (!b->activated) {
+		address = fdp_broker_address(socket_opt, addrbuf,
+		    sizeof(addrbuf));
+		if (address == NULL) {
+			cmd_warn(cmd, "the broker address: %s",
+			    fdp_strerror(FDP_EADDRLEN));
+			return EXIT_USAGE;
+		}
+		if ((rc = fdp_addr_parse(address, &b->addr)) != 0) {
+			cmd_warn(cmd, "%s: %s", address, fdp_strerror(rc));
+			return EXIT_USAGE;
+		}
+		b->listen_fd = fdp_listen_unix(&b->addr, SOCK_SEQPACKET, 1);
+		if (b->listen_fd < 0) {
+			cmd_warn(cmd, "cannot listen on %s: %s", address,
+			    fdp_strerror(b->listen_fd));
+			return EXIT_SYSTEM;
+		}
 	}
 	if (fcntl(b->listen_fd, F_SETFL, O_NONBLOCK) == -1) {
 		cmd_warn(cmd, "%s: %s", address, strerror(errno));
@@ -1076,7 +1233,7 @@ broker_serve_at(struct broker *b, const char *cmd, const char *socket_opt,
 		status = broker_run(b, ready_fd);
 	}
 	close(b->listen_fd);
-	if (!b->handed_over)
+	if (!b->handed_over && !b->activated)
 		fdp_unlink_unix(&b->addr);
 	return status;
 }
@@ -1184,9 +1341,28 @@ serve_run(int argc, char **argv)
 	b.takeover_sock = -1;
 	if (takeover)
 		return broker_take_over(&b, socket_opt, ready_fd);
-	if (fdstore && (b.notify_fd = fdstore_open("serve", &status)) == -1)
+	if ((status = serve_inherited(&b, fdstore)) == -1)
+		return EXIT_SYSTEM;
+	if (status == 1 && socket_opt != NULL) {
+		cmd_warn("serve", "-s %s: the broker was handed its socket "
+		    "through LISTEN_FDS; drop -s", socket_opt);
+		close(b.listen_fd);
+		serve_inherited_close(&b);
+		return EXIT_USAGE;
+	}
+	b.fdstore = fdstore;
+	if (fdstore)
+		b.notify_fd = fdstore_open("serve", &status);
+	else
+		b.notify_fd = cmd_notify_open("serve");
+	if (fdstore && b.notify_fd == -1) {
+		if (b.activated)
+			close(b.listen_fd);
+		serve_inherited_close(&b);
 		return status;
+	}
 	status = broker_serve_at(&b, "serve", socket_opt, ready_fd);
+	serve_inherited_close(&b);
 	if (b.notify_fd >= 0)
 		close(b.notify_fd);
 	return status;
@@ -1218,13 +1394,17 @@ const struct cmd_entry cmd_serve = {
 	"serve",
 	"serve [-v] [-s ADDR] [--ready-fd N] [--fdstore | --takeover]\n"
 	"Run the broker: hold named groups of fds until SIGTERM or SIGINT.\n"
-	"  -s, --socket ADDR  address to listen on (path or @abstract)\n"
+	"  -s, --socket ADDR  address to listen on (path or @abstract); not\n"
+	"                     with a socket handed over through LISTEN_FDS\n"
 	"      --ready-fd N   write a newline to fd N once accepting\n"
 	"      --fdstore      mirror the groups in the service manager's fd\n"
 	"                     store ($NOTIFY_SOCKET) and adopt those it hands\n"
 	"                     back through LISTEN_FDS on start\n"
 	"      --takeover     take the place of the broker running at ADDR:\n"
 	"                     its socket, groups and clients; it exits 0\n"
-	"  -v, --verbose      log each request and reply to stderr\n",
+	"  -v, --verbose      log each request and reply to stderr\n"
+	"With LISTEN_FDS (systemd socket activation) it serves on the listening\n"
+	"SOCK_SEQPACKET socket handed over; with NOTIFY_SOCKET it sends READY=1,\n"
+	"STATUS= and STOPPING=1 to the service manager.\n",
 	serve_run,
 };

@@ -291,6 +291,10 @@ fdp_listener_open(const char *spec, int deftype)
 	const char *unix_text = NULL;
 	int socktype, rc;
 
+	if (strncmp(spec, "vsock:", 6) == 0) {
+		errno = EAFNOSUPPORT;
+		return FDP_ESYS;
+	}
 	if (strncmp(spec, "unix:", 5) == 0)
 		unix_text = spec + 5;
 	else if (spec[0] == '@' || spec[0] == '/')

@@ -127,7 +127,8 @@ void		 fdp_unlink_unix(const struct fdp_addr *a);
  * tcp:HOST:PORT, udp:HOST:PORT, unix:PATH, @NAME, /PATH, HOST:PORT or PORT.
  * HOST may be "*" or empty for every address, and [V6ADDR] for IPv6; PORT
  * is a number. Specs
- * without a scheme take the type from deftype. Returns a close-on-exec fd.
+ * without a scheme take the type from deftype. systemd's vsock:CID:PORT
+ * gives FDP_ESYS with EAFNOSUPPORT. Returns a close-on-exec fd.
  */
 int		 fdp_listener_open(const char *spec, int deftype);
 

@@ -35,8 +35,8 @@ send_to_peer() {
 	[ ! -e "$TMP/peer.sock" ]
 }
 
-@test "recv --listen --json names the group the sender gave" {
-	start_peer recv --listen --json -s "$TMP/peer.sock"
+@test "recv --peer --json names the group the sender gave" {
+	start_peer recv --peer --json -s "$TMP/peer.sock"
 	send_to_peer --file /etc/hostname "given name"
 	wait_for_exit "$PEER_PID"
 	run python3 "$BATS_TEST_DIRNAME/jsoncheck.py" group <"$TMP/peer.out"
@@ -45,8 +45,8 @@ send_to_peer() {
 	assert_output --regexp '^\{"name":"given name","nfds":1,"fds":\[\{"kind":"file"'
 }
 
-@test "exec --listen runs the program with the fds one send stored" {
-	start_peer exec --listen -s "$TMP/peer.sock" -- sh -c 'echo "$LISTEN_FDS $LISTEN_FDNAMES"; cat <&3'
+@test "exec --peer runs the program with the fds one send stored" {
+	start_peer exec --peer -s "$TMP/peer.sock" -- sh -c 'echo "$LISTEN_FDS $LISTEN_FDNAMES"; cat <&3'
 	send_to_peer --file /etc/hostname host
 	wait_for_exit "$PEER_PID"
 	run cat "$TMP/peer.out"
@@ -55,7 +55,7 @@ send_to_peer() {
 }
 
 @test "the peer answers other requests as a broker would until the store" {
-	start_peer recv --listen -s "$TMP/peer.sock"
+	start_peer recv --peer -s "$TMP/peer.sock"
 	run python3 "$BATS_TEST_DIRNAME/peer.py" status "$TMP/peer.sock" 2 x 2
 	assert_output 5			# RETRIEVE of a name not held: NOENT
 	peer_status=0
@@ -65,16 +65,19 @@ send_to_peer() {
 	assert_output "fdpass: recv: the sender left without storing a group"
 }
 
-@test "peer mode refuses a NAME, --take and --wait" {
-	run "$FDPASS" recv --listen -s "$TMP/peer.sock" name
+@test "peer mode refuses a NAME, --take, --wait and --fd" {
+	run "$FDPASS" recv --peer -s "$TMP/peer.sock" name
 	assert_failure 2
-	run "$FDPASS" recv --listen --take -s "$TMP/peer.sock"
+	run "$FDPASS" recv --peer --take -s "$TMP/peer.sock"
 	assert_failure 2
 	assert_output --partial "--take and --wait are for a broker"
-	run "$FDPASS" exec --listen -s "$TMP/peer.sock" name -- true
+	run "$FDPASS" exec --peer -s "$TMP/peer.sock" name -- true
 	assert_failure 2
-	assert_output --partial "--listen takes no group NAME"
-	run "$FDPASS" exec --listen --wait -s "$TMP/peer.sock" -- true
+	assert_output --partial "--peer takes no group NAME"
+	run "$FDPASS" exec --peer --wait -s "$TMP/peer.sock" -- true
+	assert_failure 2
+	assert_output --partial "--take, --wait and --fd are for a broker"
+	run "$FDPASS" exec --peer --fd 0=x -s "$TMP/peer.sock" -- true
 	assert_failure 2
 	[ ! -e "$TMP/peer.sock" ]
 }

@@ -93,7 +93,7 @@ c.close()'
 	assert_output --partial "no PROG given after --"
 	run "$FDPASS" exec -- true
 	assert_failure 2
-	assert_output --partial "no group NAME given"
+	assert_output --partial "nothing to pass: give a group NAME, -l ADDR or --fd N=NAME"
 	run "$FDPASS" exec conf --
 	assert_failure 2
 	run "$FDPASS" exec "bad:name" -- true

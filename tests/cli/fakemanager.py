@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A stand-in for systemd's fd store, for the --fdstore tests.
 
-fakemanager.py DIR PROGRAM [ARG...]
+fakemanager.py DIR [--socket PATH] PROGRAM [ARG...]
 
 Binds the notification socket DIR/notify.sock and runs PROGRAM with
 NOTIFY_SOCKET set to it. It keeps the fds of every FDSTORE=1 datagram
@@ -13,6 +13,9 @@ the new process's own pid, as systemd does; DIR/pid always holds the pid
 of the running PROGRAM. SIGTERM stops PROGRAM with SIGTERM and exits with
 its status. A datagram whose fds were cut short (MSG_CTRUNC) or that has
 neither key is written to DIR/errors.
+With --socket, it also plays a socket unit named fdpass.socket: a
+listening SOCK_SEQPACKET socket at PATH, handed over first, before the
+stored fds, at every start.
 """
 import fcntl
 import os
@@ -33,6 +36,12 @@ def write_atomically(path, text):
 class Manager:
     def __init__(self, directory, argv):
         self.dir = directory
+        self.listener = None
+        if argv[0] == "--socket":
+            self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            self.listener.bind(argv[1])
+            self.listener.listen(16)
+            argv = argv[2:]
         self.argv = argv
         self.store = {}         # name -> list of fds, in arrival order
         self.order = []         # names in the order first stored
@@ -59,6 +68,9 @@ class Manager:
     def start(self):
         names = [n for n in self.order for _ in self.store[n]]
         fds = [fd for n in self.order for fd in self.store[n]]
+        if self.listener is not None:
+            names.insert(0, "fdpass.socket")
+            fds.insert(0, self.listener.fileno())
         pid = os.fork()
         if pid == 0:
             # Copy the fds above where they go, put them in place from 3
@@ -101,8 +113,8 @@ class Manager:
                 self.order.remove(name)
             for fd in fds:
                 os.close(fd)
-        else:
-            self.error("neither FDSTORE nor FDSTOREREMOVE: %r" % data)
+        elif fds or not set(fields) <= {"READY", "STATUS", "STOPPING"}:
+            self.error("neither FDSTORE, FDSTOREREMOVE nor state: %r" % data)
             for fd in fds:
                 os.close(fd)
         self.publish()

@@ -149,6 +149,25 @@ teardown() {
 	store_is "stays 1"
 }
 
+@test "a socket-activated broker with --fdstore serves on the unit's socket and adopts the rest" {
+	python3 "$MANAGER" "$TMP" --socket "$FDPASS_SOCKET" "$FDPASS" serve \
+	    --fdstore -v 2>>"$TMP/serve.log" &
+	MANAGER_PID=$!
+	wait_for_broker ""
+	"$FDPASS" send --file /etc/hostname --file /etc/hosts conf
+	"$FDPASS" send --listen "unix:$TMP/app.sock" app
+	store_is "app 1
+conf 2"
+	kill_and_restart
+	run "$FDPASS" list
+	assert_output "app
+conf"
+	run "$FDPASS" recv app
+	assert_output --regexp "^0 socket .*listening=yes.*local=$TMP/app.sock"
+	store_is "app 1
+conf 2"
+}
+
 @test "--fdstore needs a service manager" {
 	run env -u NOTIFY_SOCKET "$FDPASS" serve --fdstore
 	assert_failure 2

@@ -11,6 +11,8 @@ common_setup() {
 	TMP=$(mktemp -d "${BATS_TMPDIR:-/tmp}/fdpass-test.XXXXXX")
 	export FDPASS_SOCKET="$TMP/broker.sock"
 	BROKER_PID=
+	NOTIFY_PID=
+	unset NOTIFY_SOCKET
 }
 
 # Start a broker on $FDPASS_SOCKET (or the address given) and wait until it accepts.
@@ -65,6 +67,10 @@ broker_fd_count_is() {
 }
 
 common_teardown() {
+	if [ -n "$NOTIFY_PID" ]; then
+		kill "$NOTIFY_PID" 2>/dev/null || :
+		wait "$NOTIFY_PID" 2>/dev/null || :
+	fi
 	if [ -n "$BROKER_PID" ]; then
 		kill -KILL "$BROKER_PID" 2>/dev/null || :
 		wait "$BROKER_PID" 2>/dev/null || :
@@ -100,4 +106,29 @@ wait_for_exit() {
 		sleep 0.1
 	done
 	fail "process $1 did not end"
+}
+
+# Start a stand-in service manager's notification socket at $TMP/notify,
+# logging to $TMP/notify.log, and export NOTIFY_SOCKET.
+start_notify_listener() {
+	python3 "$BATS_TEST_DIRNAME/notify-listener.py" "$TMP/notify" \
+	    "$TMP/notify.log" 3>&- 4>&- 5>&- &
+	NOTIFY_PID=$!
+	export NOTIFY_SOCKET="$TMP/notify"
+	wait_for test -S "$TMP/notify"
+}
+
+# Wait up to 10 s for a command to succeed.
+wait_for() {
+	local i
+	for i in $(seq 100); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	fail "timed out waiting for: $*"
+}
+
+# Wait until the notification log holds a line matching a fixed string.
+notified() {
+	wait_for grep -qF -- "$1" "$TMP/notify.log"
 }

@@ -364,6 +364,9 @@ test_listener_errors(void)
 		if (rc >= 0)
 			close(rc);
 	}
+	rc = fdp_listener_open("vsock:2:1234", FDP_LISTEN_STREAM);
+	ok(rc == FDP_ESYS && errno == EAFNOSUPPORT,
+	    "a vsock: spec is refused with EAFNOSUPPORT");
 	ok(fd_count() == before, "bad listener specs leak no fd");
 }
 
