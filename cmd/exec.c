@@ -111,6 +111,7 @@ set_listen_env(const struct exec_fds *x)
 
 static const struct option exec_options[] = {
 	{ "socket",	required_argument,	NULL,	's' },
+	CMD_TRUST_UID_OPTION,
 	{ "help",	no_argument,		NULL,	'h' },
 	{ NULL,		0,			NULL,	0 }
 };
@@ -126,6 +127,10 @@ exec_run(int argc, char **argv)
 		switch (ch) {
 		case 's':
 			socket_opt = optarg;
+			break;
+		case CMD_OPT_TRUST_UID:
+			if (cmd_trust_uid("exec", optarg) == -1)
+				return EXIT_USAGE;
 			break;
 		case 'h':
 			return cmd_usage(&cmd_exec, stdout, 0);
@@ -174,6 +179,7 @@ const struct cmd_entry cmd_exec = {
 	"exec [-s ADDR] NAME... -- PROG [ARG...]\n"
 	"Retrieve the groups and exec PROG with their fds at 3 onward\n"
 	"(LISTEN_FDS, LISTEN_PID, LISTEN_FDNAMES as systemd sets them).\n"
-	"  -s, --socket ADDR  broker address (path or @abstract)\n",
+	"  -s, --socket ADDR  broker address (path or @abstract)\n"
+	CMD_TRUST_UID_USAGE,
 	exec_run,
 };

@@ -95,6 +95,7 @@ list_names(int sock, struct fdp_reply *r)
 
 static const struct option list_options[] = {
 	{ "socket",	required_argument,	NULL,	's' },
+	CMD_TRUST_UID_OPTION,
 	{ "help",	no_argument,		NULL,	'h' },
 	{ NULL,		0,			NULL,	0 }
 };
@@ -110,6 +111,10 @@ list_run(int argc, char **argv)
 		switch (ch) {
 		case 's':
 			socket_opt = optarg;
+			break;
+		case CMD_OPT_TRUST_UID:
+			if (cmd_trust_uid("list", optarg) == -1)
+				return EXIT_USAGE;
 			break;
 		case 'h':
 			return cmd_usage(&cmd_list, stdout, 0);
@@ -130,6 +135,7 @@ const struct cmd_entry cmd_list = {
 	"list",
 	"list [-s ADDR]\n"
 	"Print the names the broker holds, one a line, sorted.\n"
-	"  -s, --socket ADDR  broker address (path or @abstract)\n",
+	"  -s, --socket ADDR  broker address (path or @abstract)\n"
+	CMD_TRUST_UID_USAGE,
 	list_run,
 };

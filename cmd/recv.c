@@ -10,6 +10,7 @@
 
 static const struct option recv_options[] = {
 	{ "socket",	required_argument,	NULL,	's' },
+	CMD_TRUST_UID_OPTION,
 	{ "help",	no_argument,		NULL,	'h' },
 	{ NULL,		0,			NULL,	0 }
 };
@@ -42,6 +43,10 @@ recv_run(int argc, char **argv)
 		case 's':
 			socket_opt = optarg;
 			break;
+		case CMD_OPT_TRUST_UID:
+			if (cmd_trust_uid("recv", optarg) == -1)
+				return EXIT_USAGE;
+			break;
 		case 'h':
 			return cmd_usage(&cmd_recv, stdout, 0);
 		default:
@@ -72,6 +77,7 @@ const struct cmd_entry cmd_recv = {
 	"recv",
 	"recv [-s ADDR] NAME\n"
 	"Retrieve the group held under NAME and describe each fd, one a line.\n"
-	"  -s, --socket ADDR  broker address (path or @abstract)\n",
+	"  -s, --socket ADDR  broker address (path or @abstract)\n"
+	CMD_TRUST_UID_USAGE,
 	recv_run,
 };

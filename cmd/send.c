@@ -106,6 +106,7 @@ static const struct option send_options[] = {
 	{ "file",	required_argument,	NULL,	'f' },
 	{ "flags",	required_argument,	NULL,	'o' },
 	{ "listen",	required_argument,	NULL,	'l' },
+	CMD_TRUST_UID_OPTION,
 	{ "help",	no_argument,		NULL,	'h' },
 	{ NULL,		0,			NULL,	0 }
 };
@@ -142,6 +143,10 @@ send_run(int argc, char **argv)
 			}
 			src[nsrc].arg = optarg;
 			src[nsrc++].oflags = ch == 'f' ? oflags : -1;
+			break;
+		case CMD_OPT_TRUST_UID:
+			if (cmd_trust_uid("send", optarg) == -1)
+				return EXIT_USAGE;
 			break;
 		case 'h':
 			return cmd_usage(&cmd_send, stdout, 0);
@@ -189,6 +194,7 @@ const struct cmd_entry cmd_send = {
 	    "[--listen SPEC]... NAME [FD...]\n"
 	"Store file descriptors in the broker under NAME (default: fd 0).\n"
 	"  -s, --socket ADDR  broker address (path or @abstract)\n"
+	CMD_TRUST_UID_USAGE
 	"  -r, --replace      replace a group already held under NAME\n"
 	"  -f, --file PATH    open PATH and store it\n"
 	"  -o, --flags LIST   open flags for the --file options after it:\n"

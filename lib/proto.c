@@ -37,6 +37,7 @@ static const char *const fdp_status_words[FDP_S_COUNT] = {
 	[FDP_S_TRUNCATED] = "the broker could not take every file descriptor (it is out of file descriptors)",
 	[FDP_S_FULL] = "broker full",
 	[FDP_S_UNSUPPORTED] = "operation not supported by the broker",
+	[FDP_S_DENIED] = "permission denied",
 };
 
 /* Clients turn the broker's stable codes into words here, and only here. */

@@ -54,6 +54,7 @@ struct fdp_wire_entry {
 #define FDP_S_TRUNCATED		7	/* the broker could not take every fd attached */
 #define FDP_S_FULL		8	/* the broker holds as much as it may */
 #define FDP_S_UNSUPPORTED	9	/* unknown op */
-#define FDP_S_COUNT		10
+#define FDP_S_DENIED		10	/* the client's uid and gid are not allowed this */
+#define FDP_S_COUNT		11
 
 #endif

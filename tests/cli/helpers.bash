@@ -64,3 +64,29 @@ setup() {
 teardown() {
 	common_teardown
 }
+
+# Run a command as nobody (uid and gid 65534, no other groups); the tests
+# that need another uid run only as root.
+as_nobody() {
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$@"
+}
+
+need_root() {
+	[ "$(id -u)" = 0 ] || skip "needs root to act as another uid"
+	command -v setpriv >/dev/null || skip "needs setpriv"
+}
+
+# Let nobody reach the test's directory, so it may connect to a socket there.
+open_tmp_to_nobody() {
+	chmod 711 "$TMP"
+}
+
+# Wait up to 10 s for a line containing $2 to appear in file $1.
+wait_for_line() {
+	local i
+	for i in $(seq 100); do
+		grep -qF -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	fail "no line with '$2' in $1: $(cat "$1")"
+}
