@@ -48,6 +48,7 @@ struct client {
 	struct event		*read_ev;
 	struct event		*write_ev;
 	struct event		*idle_ev;	/* --client-timeout */
+	struct event		*hangup_ev;	/* a paused client went away */
 	STAILQ_HEAD(, outrec)	 out;
 };
 
@@ -108,6 +109,8 @@ client_free(struct client *c)
 		event_free(c->write_ev);
 	if (c->idle_ev != NULL)
 		event_free(c->idle_ev);
+	if (c->hangup_ev != NULL)
+		event_free(c->hangup_ev);
 	if (c->paused)
 		b->npaused--;
 	close(c->fd);
@@ -128,7 +131,10 @@ client_touch(struct client *c)
 		evtimer_add(c->idle_ev, &tv);
 }
 
-/* An idle or half-sent client is dropped, with whatever it had. */
+/*
+ * An idle or half-sent client is dropped, with whatever it had; so is a
+ * paused client that hung up, whose end of file nobody reads.
+ */
 static void
 client_expire(evutil_socket_t fd, short what, void *arg)
 {
@@ -376,6 +382,7 @@ client_read_one(struct client *c)
 			c->paused = 1;
 			b->npaused++;
 			event_del(c->read_ev);
+			event_add(c->hangup_ev, NULL);
 		}
 		return 0;
 	}
@@ -443,6 +450,7 @@ broker_resume(struct broker *b)
 			continue;
 		c->paused = 0;
 		b->npaused--;
+		event_del(c->hangup_ev);
 		if (STAILQ_EMPTY(&c->out))
 			event_add(c->read_ev, NULL);
 	}
@@ -478,7 +486,9 @@ client_new(struct broker *b, int fd)
 	c->write_ev = event_new(b->base, fd, EV_WRITE | EV_PERSIST,
 	    client_flush, c);
 	c->idle_ev = evtimer_new(b->base, client_expire, c);
+	c->hangup_ev = event_new(b->base, fd, EV_CLOSED, client_expire, c);
 	if (c->read_ev == NULL || c->write_ev == NULL || c->idle_ev == NULL ||
+	    c->hangup_ev == NULL ||
 	    fdp_peer_cred(fd, &c->cred) != 0 ||
 	    event_add(c->read_ev, NULL) == -1) {
 		client_free(c);

@@ -136,7 +136,8 @@ teardown() {
 	ready="$TMP/ready"
 	mkfifo "$ready"
 	chmod 666 "$ready"
-	as_nobody "$FDPASS" serve --ready-fd 3 3>"$ready" 4>&- 5>&- &
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+	    "$FDPASS" serve --ready-fd 3 3>"$ready" 4>&- 5>&- &
 	BROKER_PID=$!
 	read -r -t 10 _ <"$ready"
 	exec 5</etc/hostname
