@@ -24,7 +24,7 @@
 
 #include "access.h"
 #include "cmd.h"
-#include "limits.h"
+#include "broker-limits.h"
 #include "request.h"
 #include "store.h"
 

@@ -17,7 +17,7 @@ teardown() {
 @test "another uid is denied by default, even where the socket lets it connect" {
 	start_broker --mode 0666
 	"$FDPASS" send --file /etc/hostname web
-	before=$(broker_fd_count)
+	before=$(broker_fd_baseline)
 	run as_nobody "$FDPASS" list
 	assert_failure 1
 	assert_output "fdpass: list: permission denied"

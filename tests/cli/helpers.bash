@@ -38,6 +38,24 @@ broker_fd_count() {
 	ls "/proc/$BROKER_PID/fd" | wc -l
 }
 
+# How many fds the broker holds once it has let go of the clients that just
+# left: the count read until it stays the same three times running.
+broker_fd_baseline() {
+	local i last=-1 same=0 n
+	for i in $(seq 100); do
+		n=$(broker_fd_count)
+		if [ "$n" -eq "$last" ]; then
+			same=$((same + 1))
+			[ "$same" -ge 2 ] && break
+		else
+			same=0
+		fi
+		last=$n
+		sleep 0.1
+	done
+	echo "$n"
+}
+
 # Wait up to 10 s for the broker to work through what clients left queued
 # and hold exactly $1 fds; a leak never gets there.
 broker_fd_count_is() {
@@ -49,8 +67,16 @@ broker_fd_count_is() {
 	fail "broker holds $(broker_fd_count) fds, expected $1"
 }
 
+# A broker still running is stopped with SIGTERM, so that one run under
+# valgrind can report, and killed if it has not exited within 20 s.
 common_teardown() {
+	local i
 	if [ -n "$BROKER_PID" ]; then
+		kill -TERM "$BROKER_PID" 2>/dev/null || :
+		for i in $(seq 200); do
+			kill -0 "$BROKER_PID" 2>/dev/null || break
+			sleep 0.1
+		done
 		kill -KILL "$BROKER_PID" 2>/dev/null || :
 		wait "$BROKER_PID" 2>/dev/null || :
 	fi

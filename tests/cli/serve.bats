@@ -105,7 +105,7 @@ load helpers
 @test "garbage records and dropped connections leave the broker alive with no fd leaked" {
 	start_broker
 	"$FDPASS" send --file /etc/hostname host
-	before=$(broker_fd_count)
+	before=$(broker_fd_baseline)
 	run python3 "$PEER" garbage "$FDPASS_SOCKET" 300 7
 	assert_success
 	run "$FDPASS" list
@@ -116,7 +116,7 @@ load helpers
 @test "requests the broker must refuse get stable status codes" {
 	start_broker
 	"$FDPASS" send --file /etc/hostname host
-	before=$(broker_fd_count)
+	before=$(broker_fd_baseline)
 	run python3 "$PEER" status "$FDPASS_SOCKET" 1 host 99
 	assert_output 1			# another protocol version
 	run python3 "$PEER" status "$FDPASS_SOCKET" 1 newname 1 0

@@ -1,9 +1,9 @@
 /*
- * limits.h: how many fds and clients the broker allows itself, so that it
+ * broker-limits.h: how many fds and clients the broker allows itself, so that it
  * never runs out of fds in a way that loses one.
  */
-#ifndef FDPASS_LIMITS_H
-#define FDPASS_LIMITS_H
+#ifndef FDPASS_BROKER_LIMITS_H
+#define FDPASS_BROKER_LIMITS_H
 
 #include <stddef.h>
 

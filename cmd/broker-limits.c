@@ -1,4 +1,4 @@
-/* limits.c: the broker's fd and client limits. */
+/* broker-limits.c: the broker's fd and client limits. */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
@@ -6,9 +6,10 @@
 #include <sys/resource.h>
 
 #include <dirent.h>
+#include <stdlib.h>
 
 #include "fdpass.h"
-#include "limits.h"
+#include "broker-limits.h"
 
 #define LIMITS_DEFAULT_CLIENTS	1024
 #define LIMITS_DEFAULT_TIMEOUT	60
@@ -42,9 +43,12 @@ limits_raise_nofile(void)
 	return (size_t)rl.rlim_cur;
 }
 
-/* The fds this process has open, counted in /proc/self/fd. */
+/*
+ * The fds this process has open below its limit, counted in /proc/self/fd
+ * (a tool such as valgrind may hold its own above the limit it reports).
+ */
 static size_t
-limits_count_open(void)
+limits_count_open(size_t nofile)
 {
 	struct dirent *de;
 	DIR *d;
@@ -53,7 +57,7 @@ limits_count_open(void)
 	if ((d = opendir("/proc/self/fd")) == NULL)
 		return 8;
 	while ((de = readdir(d)) != NULL)
-		if (de->d_name[0] != '.')
+		if (de->d_name[0] != '.' && strtoul(de->d_name, NULL, 10) < nofile)
 			n++;
 	closedir(d);
 	return n > 0 ? n - 1 : 0;	/* not the directory's own fd */
@@ -65,7 +69,7 @@ limits_settle(struct broker_limits *l)
 	size_t spare;
 
 	l->nofile = limits_raise_nofile();
-	l->fixed_fds = limits_count_open();
+	l->fixed_fds = limits_count_open(l->nofile);
 	spare = l->nofile > l->fixed_fds + LIMITS_RESERVE ?
 	    l->nofile - l->fixed_fds - LIMITS_RESERVE : 0;
 	l->can_pause = spare > FDP_MAX_FDS;
