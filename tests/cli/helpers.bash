@@ -38,24 +38,6 @@ broker_fd_count() {
 	ls "/proc/$BROKER_PID/fd" | wc -l
 }
 
-# How many fds the broker holds once it has let go of the clients that just
-# left: the count read until it stays the same three times running.
-broker_fd_baseline() {
-	local i last=-1 same=0 n
-	for i in $(seq 100); do
-		n=$(broker_fd_count)
-		if [ "$n" -eq "$last" ]; then
-			same=$((same + 1))
-			[ "$same" -ge 2 ] && break
-		else
-			same=0
-		fi
-		last=$n
-		sleep 0.1
-	done
-	echo "$n"
-}
-
 # Wait up to 10 s for the broker to work through what clients left queued
 # and hold exactly $1 fds; a leak never gets there.
 broker_fd_count_is() {
