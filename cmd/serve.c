@@ -95,9 +95,8 @@ outrec_free(struct broker *b, struct outrec *o)
 static void
 client_free(struct client *c)
 {
-	struct outrec *o;
-
 	struct broker *b = c->b;
+	struct outrec *o;
 
 	while ((o = STAILQ_FIRST(&c->out)) != NULL) {
 		STAILQ_REMOVE_HEAD(&c->out, entry);
