@@ -2,6 +2,10 @@
  * addr-test: lib/addr.c and lib/cred.c, Unix addresses, listeners from specs,
  * the broker address and peer credentials.
  */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -333,7 +337,7 @@ have_ipv6_loopback(void)
 static void
 test_listener_open(void)
 {
-	char spec[128];
+	char spec[PATH_MAX];
 	int fd, family;
 
 	check_spec("tcp:127.0.0.1:0", FDP_LISTEN_STREAM, AF_INET, SOCK_STREAM);

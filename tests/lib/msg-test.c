@@ -2,6 +2,10 @@
  * msg-test: lib/msg.c, one record and its fds over a Unix socket, checked
  * at the kernel's limits and on every error path for leaks.
  */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -405,8 +409,8 @@ test_empty_record_fds(void)
 	} cbuf;
 	struct msghdr msg;
 	struct cmsghdr *cmsg;
-	int sv[2], p[2], fds[3], got[4];
-	size_t n = 4, before;
+	int sv[2], p[2], fds[3], got[4], before;
+	size_t n = 4;
 	char buf[16];
 
 	make_pair(SOCK_SEQPACKET, sv);

@@ -2,6 +2,10 @@
  * proto-test: lib/proto.c and lib/error.c, names, headers, status and error
  * words, and a client's request/reply round trip against a fake peer.
  */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
 #include <sys/socket.h>
 
 #include <dirent.h>
