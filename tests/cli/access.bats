@@ -140,7 +140,7 @@ teardown() {
 	setpriv --reuid=65534 --regid=65534 --clear-groups \
 	    "$FDPASS" serve --ready-fd 3 3>"$ready" 4>&- 5>&- &
 	BROKER_PID=$!
-	read -r -t 10 _ <"$ready"
+	wait_ready "$ready"
 	exec 5</etc/hostname
 	for cmd in "list" "recv web" "send web 5" "exec web -- true"; do
 		run "$FDPASS" $cmd

@@ -11,7 +11,7 @@ start_broker_limited() {
 	mkfifo "$ready"
 	(ulimit -n "$limit"; exec "$FDPASS" serve "$@" --ready-fd 3 3>"$ready" 4>&- 5>&-) &
 	BROKER_PID=$!
-	read -r -t 10 _ <"$ready" || fail "broker did not become ready"
+	wait_ready "$ready"
 	rm -f "$ready"
 }
 
@@ -84,7 +84,7 @@ send_nulls() {
 	mkfifo "$ready"
 	(ulimit -S -n 100; exec "$FDPASS" serve --ready-fd 3 3>"$ready" 4>&- 5>&-) &
 	BROKER_PID=$!
-	read -r -t 10 _ <"$ready"
+	wait_ready "$ready"
 	soft=$(awk '/^Max open files/ { print $4 }' "/proc/$BROKER_PID/limits")
 	hard=$(awk '/^Max open files/ { print $5 }' "/proc/$BROKER_PID/limits")
 	[ "$soft" = "$hard" ]
@@ -174,8 +174,13 @@ send_nulls() {
 	done
 	kill -KILL "${pids[@]}"
 	wait "${pids[@]}" || :
-	# The stores that were answered hold their 10 fds; nothing else stays.
-	stored=$("$FDPASS" list | grep -c '^hang-' || :)
+	# The stores the broker took, even from clients already dead, hold
+	# their 10 fds each; nothing else stays.
+	for i in $(seq 100); do
+		stored=$("$FDPASS" list | grep -c '^hang-' || :)
+		[ "$(broker_fd_count)" -eq $((before + 10 * stored)) ] && break
+		sleep 0.1
+	done
 	broker_fd_count_is $((before + 10 * stored))
 	run "$FDPASS" list
 	assert_line big

@@ -19,8 +19,14 @@ start_broker() {
 	mkfifo "$ready"
 	"$FDPASS" serve "$@" --ready-fd 3 3>"$ready" 4>&- 5>&- &
 	BROKER_PID=$!
-	read -r -t 10 _ <"$ready" || fail "broker did not become ready"
+	wait_ready "$ready"
 	rm -f "$ready"
+}
+
+# Wait for a broker's readiness line on the fifo $1 and for the broker to
+# close the fifo, so that no count of the broker's fds sees it.
+wait_ready() {
+	[ "$(timeout 10 cat "$1" | wc -l)" -ge 1 ] || fail "broker did not become ready"
 }
 
 # Stop the broker with SIGTERM and check it exits 0.
