@@ -130,6 +130,23 @@ send_nulls() {
 	assert_output --partial /etc/hostname
 }
 
+@test "a broker out of fds for new connections rests, then serves once they are freed" {
+	[ -z "${FDPASS_REAL:-}" ] || skip "valgrind stands in for the fd limit"
+	start_broker_limited 64
+	"$FDPASS" send --file /etc/hostname host
+	# More connections than the broker has fds: accept() fails with EMFILE
+	# and waits on a timer; the rest sit in the listening socket's backlog.
+	python3 "$PEER" hang "$FDPASS_SOCKET" 100 idle >"$TMP/hang" &
+	hang=$!
+	wait_for_line "$TMP/hang" ready
+	kill -0 "$BROKER_PID"
+	kill -KILL "$hang"
+	wait "$hang" || :
+	run timeout 30 "$FDPASS" list
+	assert_success
+	assert_output host
+}
+
 @test "a broker without room for a whole request stops reading until fds are freed" {
 	start_broker_limited 300
 	"$FDPASS" send --file /etc/hostname host
