@@ -4,6 +4,20 @@
 
 load helpers
 
+setup() {
+	common_setup
+	PEERS=()
+}
+
+# Peers a failed test left running go too.
+teardown() {
+	local pid
+	for pid in "${PEERS[@]}"; do
+		kill -KILL "$pid" 2>/dev/null || :
+	done
+	common_teardown
+}
+
 # Start a broker with a soft and hard fd limit of $1; the rest are serve's options.
 start_broker_limited() {
 	local limit=$1 ready="$TMP/ready"
@@ -138,6 +152,7 @@ send_nulls() {
 	# and waits on a timer; the rest sit in the listening socket's backlog.
 	python3 "$PEER" hang "$FDPASS_SOCKET" 100 idle >"$TMP/hang" &
 	hang=$!
+	PEERS+=("$hang")
 	wait_for_line "$TMP/hang" ready
 	kill -0 "$BROKER_PID"
 	kill -KILL "$hang"
@@ -151,14 +166,17 @@ send_nulls() {
 	start_broker_limited 300
 	"$FDPASS" send --file /etc/hostname host
 	# Idle clients take the room a request needs.
-	coproc IDLE { exec python3 "$PEER" hang "$FDPASS_SOCKET" 30 idle; }
-	read -r -t 10 _ <&"${IDLE[0]}"
+	python3 "$PEER" hang "$FDPASS_SOCKET" 30 idle >"$TMP/hang" &
+	hang=$!
+	PEERS+=("$hang")
+	wait_for_line "$TMP/hang" ready
 	"$FDPASS" send --file /etc/hosts waiting &
 	sender=$!
+	PEERS+=("$sender")
 	sleep 1
 	kill -0 "$sender"	# still waiting for an answer, not refused
-	kill -KILL "$IDLE_PID"
-	wait "$IDLE_PID" || :
+	kill -KILL "$hang"
+	wait "$hang" || :
 	wait "$sender"
 	run "$FDPASS" list
 	assert_output "$(printf 'host\nwaiting')"
@@ -168,6 +186,7 @@ send_nulls() {
 	start_broker --client-timeout 1 --max-clients 1
 	python3 "$PEER" idle "$FDPASS_SOCKET" >"$TMP/idle" &
 	idle=$!
+	PEERS+=("$idle")
 	wait_for_line "$TMP/idle" connected
 	run timeout 30 "$FDPASS" list	# waits in the backlog until the idle one is dropped
 	assert_success
@@ -185,6 +204,7 @@ send_nulls() {
 	for i in 1 2 3 4; do
 		python3 "$PEER" hang "$FDPASS_SOCKET" 75 >"$TMP/hang.$i" &
 		pids+=($!)
+		PEERS+=($!)
 	done
 	for i in 1 2 3 4; do
 		wait_for_line "$TMP/hang.$i" ready
@@ -208,6 +228,7 @@ send_nulls() {
 	send_nulls big 253
 	python3 "$PEER" slow-reader "$FDPASS_SOCKET" 20 >"$TMP/slow" &
 	slow=$!
+	PEERS+=("$slow")
 	wait_for_line "$TMP/slow" sent
 	kill -TERM "$BROKER_PID"
 	wait "$slow"
