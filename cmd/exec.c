@@ -178,6 +178,7 @@ static const struct option exec_options[] = {
 	{ "wait",	optional_argument,	NULL,	CMD_OPT_WAIT },
 	{ "listen",	no_argument,		NULL,	CMD_OPT_LISTEN },
 	{ "verbose",	no_argument,		NULL,	'v' },
+	CMD_TRUST_UID_OPTION,
 	{ "help",	no_argument,		NULL,	'h' },
 	{ NULL,		0,			NULL,	0 }
 };
@@ -203,6 +204,10 @@ exec_run(int argc, char **argv)
 			break;
 		case 'v':
 			cmd_verbose = 1;
+			break;
+		case CMD_OPT_TRUST_UID:
+			if (cmd_trust_uid("exec", optarg) == -1)
+				return EXIT_USAGE;
 			break;
 		case 'h':
 			return cmd_usage(&cmd_exec, stdout, 0);
@@ -269,6 +274,7 @@ const struct cmd_entry cmd_exec = {
 	"      --take         remove the groups from the broker as they come\n"
 	"      --wait[=SECONDS]  wait for each NAME to be stored (at most SECONDS)\n"
 	"      --listen       be the broker at ADDR for one `fdpass send'\n"
-	"  -v, --verbose      log each protocol step to stderr\n",
+	"  -v, --verbose      log each protocol step to stderr\n"
+	CMD_TRUST_UID_USAGE,
 	exec_run,
 };

@@ -122,6 +122,7 @@ static const struct option send_options[] = {
 	{ "listen",	required_argument,	NULL,	'l' },
 	{ "ttl",	required_argument,	NULL,	't' },
 	{ "verbose",	no_argument,		NULL,	'v' },
+	CMD_TRUST_UID_OPTION,
 	{ "help",	no_argument,		NULL,	'h' },
 	{ NULL,		0,			NULL,	0 }
 };
@@ -166,6 +167,10 @@ send_run(int argc, char **argv)
 			}
 			src[nsrc].arg = optarg;
 			src[nsrc++].oflags = ch == 'f' ? oflags : -1;
+			break;
+		case CMD_OPT_TRUST_UID:
+			if (cmd_trust_uid("send", optarg) == -1)
+				return EXIT_USAGE;
 			break;
 		case 'h':
 			return cmd_usage(&cmd_send, stdout, 0);
@@ -213,6 +218,7 @@ const struct cmd_entry cmd_send = {
 	    "[--file PATH]... [--listen SPEC]... NAME [FD...]\n"
 	"Store file descriptors in the broker under NAME (default: fd 0).\n"
 	"  -s, --socket ADDR  broker address (path or @abstract)\n"
+	CMD_TRUST_UID_USAGE
 	"  -r, --replace      replace a group already held under NAME\n"
 	"  -t, --ttl SECONDS  the broker closes the group after SECONDS\n"
 	"  -v, --verbose      log each protocol step to stderr\n"

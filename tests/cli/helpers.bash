@@ -19,10 +19,7 @@ start_broker() {
 	mkfifo "$ready"
 	"$FDPASS" serve "$@" --ready-fd 3 3>"$ready" 4>&- 5>&- &
 	BROKER_PID=$!
-	# The broker closes the fd right after the newline: wait for that too,
-	# so that no test counts it among the broker's fds.
-	{ read -r -t 10 _ && timeout 10 cat >/dev/null; } <"$ready" ||
-	    fail "broker did not become ready"
+	wait_ready "$ready"
 	rm -f "$ready"
 	wait_for_ready_fd_closed
 }
@@ -36,6 +33,12 @@ wait_for_ready_fd_closed() {
 		sleep 0.1
 	done
 	fail "broker did not close its --ready-fd"
+}
+
+# Wait for a broker's readiness line on the fifo $1 and for the broker to
+# close the fifo, so that no count of the broker's fds sees it.
+wait_ready() {
+	[ "$(timeout 10 cat "$1" | wc -l)" -ge 1 ] || fail "broker did not become ready"
 }
 
 # Stop the broker with SIGTERM and check it exits 0.
@@ -64,8 +67,16 @@ broker_fd_count_is() {
 	fail "broker holds $(broker_fd_count) fds, expected $1"
 }
 
+# A broker still running is stopped with SIGTERM, so that one run under
+# valgrind can report, and killed if it has not exited within 20 s.
 common_teardown() {
+	local i
 	if [ -n "$BROKER_PID" ]; then
+		kill -TERM "$BROKER_PID" 2>/dev/null || :
+		for i in $(seq 200); do
+			kill -0 "$BROKER_PID" 2>/dev/null || break
+			sleep 0.1
+		done
 		kill -KILL "$BROKER_PID" 2>/dev/null || :
 		wait "$BROKER_PID" 2>/dev/null || :
 	fi
@@ -78,6 +89,22 @@ setup() {
 
 teardown() {
 	common_teardown
+}
+
+# Run a command as nobody (uid and gid 65534, no other groups); the tests
+# that need another uid run only as root.
+as_nobody() {
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$@"
+}
+
+need_root() {
+	[ "$(id -u)" = 0 ] || skip "needs root to act as another uid"
+	command -v setpriv >/dev/null || skip "needs setpriv"
+}
+
+# Let nobody reach the test's directory, so it may connect to a socket there.
+open_tmp_to_nobody() {
+	chmod 711 "$TMP"
 }
 
 # Wait up to 10 s for $3 (default 1) lines matching the extended regexp $2
