@@ -160,3 +160,76 @@ teardown() {
 	run as_nobody "$FDPASS" list
 	assert_success
 }
+
+@test "delete needs delete, --take retrieve and delete, --wait a name it may retrieve" {
+	start_broker --mode 0666 --allow uid=65534,ops=retrieve+list,names='web*' \
+	    --allow uid=65534,ops=delete,names=web1
+	for name in web1 web2 db; do
+		"$FDPASS" send --file /etc/hostname "$name"
+	done
+	run as_nobody "$FDPASS" delete web2
+	assert_failure 1
+	assert_output "fdpass: delete: web2: permission denied"
+	run as_nobody "$FDPASS" recv --take web2
+	assert_failure 1
+	assert_output "fdpass: recv: web2: permission denied"
+	# refused at once, not after waiting for a name it may not have
+	run as_nobody "$FDPASS" recv --wait=30 db
+	assert_failure 1
+	assert_output "fdpass: recv: db: permission denied"
+	run as_nobody "$FDPASS" recv --wait=30 --take web2
+	assert_failure 1
+	assert_output "fdpass: recv: web2: permission denied"
+	run as_nobody "$FDPASS" recv --take web1
+	assert_success
+	assert_output --partial "path=/etc/hostname"
+	"$FDPASS" send --file /etc/hostname web1
+	run as_nobody "$FDPASS" delete web1
+	assert_success
+	run "$FDPASS" list
+	assert_output "$(printf 'db\nweb2')"
+}
+
+@test "list --long shows only the names it may list, their fds where it may retrieve" {
+	start_broker --mode 0666 --allow uid=65534,ops=list,names='[dw]*' \
+	    --allow uid=65534,ops=retrieve,names=web
+	for name in web db secret; do
+		"$FDPASS" send --file /etc/hostname "$name"
+	done
+	run as_nobody "$FDPASS" list --long
+	assert_success
+	assert_equal "${#lines[@]}" 3
+	assert_line --index 0 $'db\tfds=1'
+	assert_line --index 1 $'web\tfds=1'
+	assert_line --index 2 --regexp $'^\t0 file path=/etc/hostname '
+	as_nobody "$FDPASS" list --long --json >"$TMP/list.json"
+	python3 "$BATS_TEST_DIRNAME/jsoncheck.py" list <"$TMP/list.json"
+	run python3 -c 'import json, sys
+print(" ".join(g["name"] + ("+fds" if "fds" in g else "") for g in json.load(sys.stdin)))' <"$TMP/list.json"
+	assert_output "db web+fds"
+}
+
+@test "no rule grants a takeover: another uid is refused whatever it may do" {
+	start_broker --mode 0666 --allow uid=65534
+	"$FDPASS" send --file /etc/hostname kept
+	run as_nobody "$FDPASS" serve --takeover
+	assert_failure 1
+	assert_output "fdpass: serve: --takeover: takeover refused: only the broker's own user or root may take it over"
+	run as_nobody "$FDPASS" list
+	assert_success
+	assert_output kept
+}
+
+@test "peer mode (recv --listen) has the default rules: only its own uid and root" {
+	start_peer recv -v --listen -s "$TMP/peer.sock"
+	wait_for_line "$TMP/peer.err" 'listening on'
+	chmod 666 "$TMP/peer.sock"
+	run as_nobody "$FDPASS" send -s "$TMP/peer.sock" --file /etc/hosts theirs
+	assert_failure 1
+	assert_output "fdpass: send: theirs: permission denied"
+	# peer mode serves one client: the one refused ends it
+	rc=0
+	wait_for_exit "$PEER_PID" || rc=$?
+	[ "$rc" -eq 3 ]
+	grep -q "the sender left without storing a group" "$TMP/peer.err"
+}

@@ -238,3 +238,33 @@ send_nulls() {
 	BROKER_PID=
 	[ ! -e "$FDPASS_SOCKET" ]
 }
+
+@test "fds a TTL lets go make room for a paused client" {
+	start_broker_limited 300 --max-fds 100
+	# 60 fds leave no room for a whole request, until their TTL runs out.
+	send_nulls brief 60 --ttl 2
+	"$FDPASS" send --file /etc/hosts after &
+	sender=$!
+	PEERS+=("$sender")
+	for i in $(seq 200); do
+		kill -0 "$sender" 2>/dev/null || break
+		sleep 0.1
+	done
+	wait "$sender"
+	run "$FDPASS" list
+	assert_output after
+}
+
+@test "a client waiting with --wait is not idle: --client-timeout leaves it waiting" {
+	start_broker --client-timeout 1 -v 2>"$TMP/serve.log"
+	"$FDPASS" recv --wait late >"$TMP/out" 2>&1 &
+	pid=$!
+	PEERS+=("$pid")
+	wait_for_line "$TMP/serve.log" 'name="late"'
+	sleep 3		# three client timeouts
+	kill -0 "$pid"
+	"$FDPASS" send --file /etc/hostname late
+	wait_for_exit "$pid"
+	run cat "$TMP/out"
+	assert_output --regexp '^0 file path=/etc/hostname '
+}

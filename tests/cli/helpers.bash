@@ -25,12 +25,16 @@ start_broker() {
 }
 
 # The broker closes --ready-fd just after writing to it: wait for that, so
-# that a test counting the broker's fds from now on does not count it.
+# that a test counting the broker's fds from now on does not count it. A
+# client the broker accepts meanwhile may get fd 3 again: only the fifo
+# there counts.
 wait_for_ready_fd_closed() {
 	local i
 	for i in $(seq 100); do
-		[ -e "/proc/$BROKER_PID/fd/3" ] || return 0
-		sleep 0.1
+		case $(readlink "/proc/$BROKER_PID/fd/3" 2>/dev/null) in
+		*/ready.*) sleep 0.1 ;;
+		*) return 0 ;;
+		esac
 	done
 	fail "broker did not close its --ready-fd"
 }
@@ -127,4 +131,16 @@ wait_for_exit() {
 		sleep 0.1
 	done
 	fail "process $1 did not end"
+}
+
+# Start `fdpass $@` in the background, output in $TMP/peer.out and
+# $TMP/peer.err, and wait until its socket file is there.
+start_peer() {
+	"$FDPASS" "$@" >"$TMP/peer.out" 2>"$TMP/peer.err" &
+	PEER_PID=$!
+	for i in $(seq 100); do
+		[ -S "$TMP/peer.sock" ] && return 0
+		sleep 0.1
+	done
+	fail "the peer did not listen"
 }
