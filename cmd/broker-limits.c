@@ -25,15 +25,18 @@ limits_init(struct broker_limits *l)
 	l->can_pause = 0;
 }
 
-/* A broker holding many groups needs every fd the system lets it have. */
+/*
+ * The soft fd limit, raised to the hard one first when asked: a broker
+ * holding many groups needs every fd the system lets it have.
+ */
 static size_t
-limits_raise_nofile(void)
+limits_nofile(int raise)
 {
 	struct rlimit rl;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
 		return 1024;
-	if (rl.rlim_cur < rl.rlim_max) {
+	if (raise && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
 			getrlimit(RLIMIT_NOFILE, &rl);
@@ -64,9 +67,9 @@ limits_count_open(size_t nofile)
 }
 
 void
-limits_raise(struct broker_limits *l)
+limits_start(struct broker_limits *l, int raise)
 {
-	l->nofile = limits_raise_nofile();
+	l->nofile = limits_nofile(raise);
 }
 
 void

@@ -23,11 +23,13 @@ struct broker_limits {
 void	 limits_init(struct broker_limits *l);
 
 /*
- * At start, before the broker takes any fd in: raise the soft fd limit to
- * the hard one, so that a broker holding many groups (handed over by a
- * takeover, say) has every fd the system lets it have.
+ * At start, before the broker takes any fd in: learn the soft fd limit,
+ * raising it to the hard one first if raise is set, so that a broker
+ * holding many groups (handed over by a takeover, say) has every fd the
+ * system lets it have. Peer mode, which holds one group, does not raise
+ * it: exec --listen runs its program with the limit it was given.
  */
-void	 limits_raise(struct broker_limits *l);
+void	 limits_start(struct broker_limits *l, int raise);
 
 /*
  * Once the loop is set up: count the fds open, less counted, the ones the

@@ -1308,7 +1308,7 @@ broker_run(struct broker *b, int ready_fd)
 	int status = EXIT_SYSTEM, handover = 0;
 
 	TAILQ_INIT(&b->clients);
-	limits_raise(&b->limits);
+	limits_start(&b->limits, !b->peer);
 	b->base = event_base_new();
 	if (b->base == NULL || store_init(&b->store, b->base) == -1) {
 		cmd_warn("serve", "cannot set up the event loop");

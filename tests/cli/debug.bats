@@ -3,16 +3,6 @@
 
 load helpers
 
-# send to the peer; a connect that came between bind and listen is retried.
-send_to_peer() {
-	for i in $(seq 50); do
-		"$FDPASS" send -s "$TMP/peer.sock" "$@" && return 0
-		[ "$?" -eq 3 ] || return 1
-		sleep 0.1
-	done
-	return 1
-}
-
 @test "recv --listen takes one send, describes it and exits" {
 	start_peer recv --listen -s "$TMP/peer.sock"
 	send_to_peer --file /etc/hostname --listen tcp:127.0.0.1:0 hello

@@ -268,3 +268,18 @@ send_nulls() {
 	run cat "$TMP/out"
 	assert_output --regexp '^0 file path=/etc/hostname '
 }
+
+@test "exec --listen runs its program with the fd limit it was given" {
+	(ulimit -S -n 200; exec "$FDPASS" exec --listen -s "$TMP/peer.sock" -- \
+	    sh -c 'ulimit -S -n') >"$TMP/out" 2>"$TMP/err" &
+	pid=$!
+	PEERS+=("$pid")
+	for i in $(seq 100); do
+		[ -S "$TMP/peer.sock" ] && break
+		sleep 0.1
+	done
+	send_to_peer --file /etc/hostname limit
+	wait_for_exit "$pid"
+	run cat "$TMP/out"
+	assert_output 200
+}

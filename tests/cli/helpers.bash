@@ -144,3 +144,13 @@ start_peer() {
 	done
 	fail "the peer did not listen"
 }
+
+# send to the peer; a connect that came between bind and listen is retried.
+send_to_peer() {
+	for i in $(seq 50); do
+		"$FDPASS" send -s "$TMP/peer.sock" "$@" && return 0
+		[ "$?" -eq 3 ] || return 1
+		sleep 0.1
+	done
+	return 1
+}
