@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
 
@@ -61,8 +62,45 @@ cmd_name_ok(const char *cmd, const char *name)
 	return 0;
 }
 
+/* The uid --trust-uid named; -1 when none was. */
+static long trusted_uid = -1;
+
 int
-cmd_connect(const char *cmd, const char *socket_option, int *status)
+cmd_trust_uid(const char *cmd, const char *arg)
+{
+	int uid = cmd_parse_int(arg);
+
+	if (uid < 0) {
+		cmd_warn(cmd, "--trust-uid %s: not a uid", arg);
+		return -1;
+	}
+	trusted_uid = uid;
+	return 0;
+}
+
+/* Refuse an impostor before any fd is sent to it or taken from it. */
+static int
+cmd_broker_trusted(const char *cmd, int fd, const char *address)
+{
+	struct fdp_cred cred;
+
+	if (fdp_peer_cred(fd, &cred) != 0) {
+		cmd_warn(cmd, "cannot tell who runs the broker at %s: %s",
+		    address, strerror(errno));
+		return 0;
+	}
+	if (cred.uid == 0 || cred.uid == geteuid() ||
+	    (long)cred.uid == trusted_uid)
+		return 1;
+	cmd_warn(cmd, "the broker at %s runs as uid %lu, neither yours nor "
+	    "root's; refusing it (--trust-uid %lu trusts it)", address,
+	    (unsigned long)cred.uid, (unsigned long)cred.uid);
+	return 0;
+}
+
+int
+cmd_connect_unchecked(const char *cmd, const char *socket_option,
+    int *status)
 {
 	char buf[PATH_MAX];
 	const char *address;
@@ -84,6 +122,23 @@ cmd_connect(const char *cmd, const char *socket_option, int *status)
 	if (fd < 0) {
 		cmd_warn(cmd, "cannot reach the broker at %s: %s", address,
 		    fdp_strerror(fd));
+		*status = EXIT_SYSTEM;
+		return -1;
+	}
+	return fd;
+}
+
+int
+cmd_connect(const char *cmd, const char *socket_option, int *status)
+{
+	char buf[PATH_MAX];
+	int fd;
+
+	if ((fd = cmd_connect_unchecked(cmd, socket_option, status)) == -1)
+		return -1;
+	if (!cmd_broker_trusted(cmd, fd, fdp_broker_address(socket_option,
+	    buf, sizeof(buf)))) {
+		close(fd);
 		*status = EXIT_SYSTEM;
 		return -1;
 	}

@@ -106,10 +106,36 @@ int	 cmd_parse_int(const char *text);
 int	 cmd_name_ok(const char *cmd, const char *name);
 
 /*
- * Connect to the broker named by -s (or the default). On failure prints why,
- * sets *status to the exit status and returns -1.
+ * The --trust-uid option every client command takes, for its option table,
+ * and the getopt value it returns.
+ */
+#define CMD_OPT_TRUST_UID	0x100
+#define CMD_TRUST_UID_OPTION \
+	{ "trust-uid",	required_argument,	NULL,	CMD_OPT_TRUST_UID }
+#define CMD_TRUST_UID_USAGE \
+	"      --trust-uid N  accept a broker running as uid N\n"
+
+/*
+ * --trust-uid N: besides our own uid and root, trust a broker run by uid N.
+ * Prints why and returns -1 when N is not a uid.
+ */
+int	 cmd_trust_uid(const char *cmd, const char *arg);
+
+/*
+ * Connect to the broker named by -s (or the default) and check who runs it:
+ * a broker running as neither our uid, nor root, nor the --trust-uid is
+ * refused, since anyone may bind an abstract name or a path first. On
+ * failure prints why, sets *status to the exit status and returns -1.
  */
 int	 cmd_connect(const char *cmd, const char *socket_option, int *status);
+
+/*
+ * cmd_connect without the check of who runs the broker, for serve
+ * --takeover, which applies its own rule: our uid or root, or anyone's
+ * broker when we are root.
+ */
+int	 cmd_connect_unchecked(const char *cmd, const char *socket_option,
+	    int *status);
 
 /* Turn a fdp_call result into a message and an exit status. */
 int	 cmd_call_status(const char *cmd, const char *name, int rc,

@@ -11,6 +11,7 @@
 static const struct option delete_options[] = {
 	{ "socket",	required_argument,	NULL,	's' },
 	{ "verbose",	no_argument,		NULL,	'v' },
+	CMD_TRUST_UID_OPTION,
 	{ "help",	no_argument,		NULL,	'h' },
 	{ NULL,		0,			NULL,	0 }
 };
@@ -30,6 +31,10 @@ delete_run(int argc, char **argv)
 			break;
 		case 'v':
 			cmd_verbose = 1;
+			break;
+		case CMD_OPT_TRUST_UID:
+			if (cmd_trust_uid("delete", optarg) == -1)
+				return EXIT_USAGE;
 			break;
 		case 'h':
 			return cmd_usage(&cmd_delete, stdout, 0);
@@ -56,9 +61,10 @@ delete_run(int argc, char **argv)
 
 const struct cmd_entry cmd_delete = {
 	"delete",
-	"delete [-v] [-s ADDR] NAME...\n"
+	"delete [-v] [-s ADDR] [--trust-uid N] NAME...\n"
 	"Have the broker close the groups held under the NAMEs.\n"
 	"  -s, --socket ADDR  broker address (path or @abstract)\n"
-	"  -v, --verbose      log each protocol step to stderr\n",
+	"  -v, --verbose      log each protocol step to stderr\n"
+	CMD_TRUST_UID_USAGE,
 	delete_run,
 };

@@ -555,6 +555,7 @@ static const struct option exec_options[] = {
 	{ "wait",	optional_argument,	NULL,	CMD_OPT_WAIT },
 	{ "peer",	no_argument,		NULL,	CMD_OPT_PEER },
 	{ "verbose",	no_argument,		NULL,	'v' },
+	CMD_TRUST_UID_OPTION,
 	{ "help",	no_argument,		NULL,	'h' },
 	{ NULL,		0,			NULL,	0 }
 };
@@ -675,6 +676,10 @@ parse_options(int argc, char **argv, struct exec_opts *o)
 			break;
 		case OPT_FD:
 			if (add_place(o, optarg) == -1)
+				return -1;
+			break;
+		case CMD_OPT_TRUST_UID:
+			if (cmd_trust_uid("exec", optarg) == -1)
 				return -1;
 			break;
 		case 'h':
@@ -939,6 +944,7 @@ const struct cmd_entry cmd_exec = {
 	"                       or of each --accept connection\n"
 	"  -E, --setenv NAME[=VALUE]  set NAME for PROG (alone: pass ours on)\n"
 	"      --fd N=NAME      put group NAME's fds at N onward (0, 1, 2 too),\n"
-	"                       outside LISTEN_FDS\n",
+	"                       outside LISTEN_FDS\n"
+	CMD_TRUST_UID_USAGE,
 	exec_run,
 };

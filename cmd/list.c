@@ -90,14 +90,15 @@ entry_cmp(const void *a, const void *b)
 
 /*
  * --long and --json --long describe each group's fds, fetched with a
- * RETRIEVE; a group gone since the LIST is left out. Returns 0, an FDP_E*
- * code, or 1 when the broker refused (r says why).
+ * RETRIEVE; a group gone since the LIST is left out, and one the broker's
+ * rules let us list but not retrieve is printed without its fds. Returns 0,
+ * an FDP_E* code, or 1 when the broker refused (r says why).
  */
 static int
 entry_print(int sock, const struct list_entry *e, const struct list_how *how,
     struct fdp_reply *r)
 {
-	int rc;
+	int rc, described = 0;
 
 	r->nfds = 0;
 	if (how->long_form) {
@@ -107,12 +108,13 @@ entry_print(int sock, const struct list_entry *e, const struct list_how *how,
 			return 0;
 		if (rc != 0)
 			return rc;
-		if (r->h.status != FDP_S_OK)
+		if (r->h.status != FDP_S_OK && r->h.status != FDP_S_DENIED)
 			return 1;	/* r says why */
+		described = r->h.status == FDP_S_OK;
 	}
 	if (how->json)
 		cmd_print_group_json(e->name, e->nfds,
-		    how->long_form ? r->fds : NULL, &e->expires_in);
+		    described ? r->fds : NULL, &e->expires_in);
 	else {
 		fputs(e->name, stdout);
 		if (how->long_form)
@@ -180,6 +182,7 @@ static const struct option list_options[] = {
 	{ "long",	no_argument,		NULL,	'l' },
 	{ "json",	no_argument,		NULL,	'j' },
 	{ "verbose",	no_argument,		NULL,	'v' },
+	CMD_TRUST_UID_OPTION,
 	{ "help",	no_argument,		NULL,	'h' },
 	{ NULL,		0,			NULL,	0 }
 };
@@ -207,6 +210,10 @@ list_run(int argc, char **argv)
 		case 'v':
 			cmd_verbose = 1;
 			break;
+		case CMD_OPT_TRUST_UID:
+			if (cmd_trust_uid("list", optarg) == -1)
+				return EXIT_USAGE;
+			break;
 		case 'h':
 			return cmd_usage(&cmd_list, stdout, 0);
 		default:
@@ -230,6 +237,7 @@ const struct cmd_entry cmd_list = {
 	"  -s, --socket ADDR  broker address (path or @abstract)\n"
 	"  -l, --long         also the fd count and a line describing each fd\n"
 	"  -j, --json         print a JSON array of groups (see fdpass(1))\n"
-	"  -v, --verbose      log each protocol step to stderr\n",
+	"  -v, --verbose      log each protocol step to stderr\n"
+	CMD_TRUST_UID_USAGE,
 	list_run,
 };

@@ -160,6 +160,7 @@ static const struct option recv_options[] = {
 	{ "json",	no_argument,		NULL,	'j' },
 	{ "cat",	no_argument,		NULL,	'c' },
 	{ "verbose",	no_argument,		NULL,	'v' },
+	CMD_TRUST_UID_OPTION,
 	{ "help",	no_argument,		NULL,	'h' },
 	{ NULL,		0,			NULL,	0 }
 };
@@ -206,6 +207,10 @@ recv_run(int argc, char **argv)
 		case 'v':
 			cmd_verbose = 1;
 			break;
+		case CMD_OPT_TRUST_UID:
+			if (cmd_trust_uid("recv", optarg) == -1)
+				return EXIT_USAGE;
+			break;
 		case 'h':
 			return cmd_usage(&cmd_recv, stdout, 0);
 		default:
@@ -244,6 +249,7 @@ const struct cmd_entry cmd_recv = {
 	"      --listen       the same as --peer\n"
 	"  -j, --json         describe the group as JSON (see fdpass(1))\n"
 	"  -c, --cat          copy what the fds hold to standard output\n"
-	"  -v, --verbose      log each protocol step to stderr\n",
+	"  -v, --verbose      log each protocol step to stderr\n"
+	CMD_TRUST_UID_USAGE,
 	recv_run,
 };

@@ -196,6 +196,7 @@ static const struct option send_options[] = {
 	{ "ttl",	required_argument,	NULL,	't' },
 	{ "verbose",	no_argument,		NULL,	'v' },
 	{ "listen-fds",	no_argument,		NULL,	'F' },
+	CMD_TRUST_UID_OPTION,
 	{ "help",	no_argument,		NULL,	'h' },
 	{ NULL,		0,			NULL,	0 }
 };
@@ -244,6 +245,10 @@ send_run(int argc, char **argv)
 			break;
 		case 'F':
 			listen_fds = 1;
+			break;
+		case CMD_OPT_TRUST_UID:
+			if (cmd_trust_uid("send", optarg) == -1)
+				return EXIT_USAGE;
 			break;
 		case 'h':
 			return cmd_usage(&cmd_send, stdout, 0);
@@ -299,6 +304,7 @@ const struct cmd_entry cmd_send = {
 	"       fdpass send [-v] [-s ADDR] [--replace] [--ttl SECONDS] --listen-fds\n"
 	"Store file descriptors in the broker under NAME (default: fd 0).\n"
 	"  -s, --socket ADDR  broker address (path or @abstract)\n"
+	CMD_TRUST_UID_USAGE
 	"  -r, --replace      replace a group already held under NAME\n"
 	"  -t, --ttl SECONDS  the broker closes the group after SECONDS\n"
 	"  -v, --verbose      log each protocol step to stderr\n"

@@ -9,6 +9,8 @@
 #endif
 
 #include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,9 +22,12 @@
 
 #include <event2/event.h>
 
+#include "access.h"
 #include "cmd.h"
-#include "store.h"
+#include "broker-limits.h"
 #include "fdstore.h"
+#include "request.h"
+#include "store.h"
 
 /* A reply the client's socket had no room for yet; it owns its fds. */
 struct outrec {
@@ -35,12 +40,22 @@ struct outrec {
 
 struct broker;
 
+/*
+ * A connection. Paused (not read until the broker has room for a whole
+ * request's fds) and waiting (RETRIEVE with FDP_F_WAIT: not read at all,
+ * since it may only hang up) are different states; a waiting client is
+ * never paused, and a paused one cannot start waiting until it is read.
+ */
 struct client {
 	TAILQ_ENTRY(client)	 entry;
 	struct broker		*b;
 	int			 fd;
+	struct fdp_cred		 cred;		/* as of connect() */
+	int			 paused;	/* not read until the broker has room */
 	struct event		*read_ev;
 	struct event		*write_ev;
+	struct event		*idle_ev;	/* --client-timeout */
+	struct event		*hangup_ev;	/* a paused client went away */
 	STAILQ_HEAD(, outrec)	 out;
 	struct waiter		 wait;		/* RETRIEVE with FDP_F_WAIT */
 	struct event		*wait_ev;	/* its timeout, made on first use */
@@ -49,14 +64,25 @@ struct client {
 struct broker {
 	struct event_base	*base;
 	struct fdp_addr		 addr;
+	struct fdp_addr		 bound;		/* addr as bound, for unlinking */
+	int			 dir_fd;	/* the socket's directory, or -1 */
+	mode_t			 mode;		/* --mode */
 	int			 listen_fd;
 	int			 activated;	/* listen_fd came through LISTEN_FDS */
 	int			 notify_fd;	/* to $NOTIFY_SOCKET, or -1 */
 	struct event		*status_ev;
 	struct event		*accept_ev;
 	struct event		*backoff_ev;
+	struct event		*drain_ev;	/* bounds the SIGTERM drain */
+	struct event		*resume_ev;	/* the store freed fds */
 	struct store		 store;
 	TAILQ_HEAD(, client)	 clients;
+	size_t			 nclients;
+	size_t			 npaused;
+	size_t			 queued_fds;	/* fds held in replies not yet sent */
+	int			 stopping;	/* SIGTERM came: draining */
+	struct access_policy	 policy;
+	struct broker_limits	 limits;
 	int			 peer;		/* peer mode: one client, one STORE */
 	int			 peer_stored;	/* peer mode: the STORE came */
 	struct fdp_reply	*peer_out;	/* peer mode: the group's fds */
@@ -72,13 +98,34 @@ struct broker {
 /* How long accept() rests after running out of fds, instead of spinning. */
 static const struct timeval accept_backoff = { 0, 100 * 1000 };
 
-/* A waiting client stops waiting: its name entry and timer forget it. */
+/* How long a stopping broker waits for requests in flight to be answered. */
+static const struct timeval drain_timeout = { 5, 0 };
+
+static void	broker_resume(struct broker *);
+static void	broker_drained(struct broker *);
+
+/* Any sign of life from a client restarts its --client-timeout. */
+static void
+client_touch(struct client *c)
+{
+	struct timeval tv = { (time_t)c->b->limits.client_timeout, 0 };
+
+	if (c->b->limits.client_timeout != 0)
+		evtimer_add(c->idle_ev, &tv);
+}
+
+/*
+ * A waiting client stops waiting: its name entry and timer forget it, and
+ * its --client-timeout, stopped while it waited, runs again.
+ */
 static void
 client_stop_waiting(struct client *c)
 {
+	if (c->wait.g == NULL)
+		return;
 	store_unwait(&c->b->store, &c->wait);
-	if (c->wait_ev != NULL)
-		evtimer_del(c->wait_ev);
+	evtimer_del(c->wait_ev);
+	client_touch(c);
 }
 
 /* In peer mode the loop ends once the one client is answered or gone. */
@@ -128,42 +175,61 @@ broker_changed(struct broker *b)
 		evtimer_add(b->status_ev, &status_delay);
 }
 
-/*
- * The store's on_change: every group stored or let go (stored, replaced,
- * deleted, taken, expired) reaches the fd store with --fdstore and the
- * STATUS= line.
- */
+/* A queued reply goes away with the fds it lent. */
 static void
-broker_store_changed(const struct group *g, int held, void *arg)
+outrec_free(struct broker *b, struct outrec *o)
 {
-	struct broker *b = arg;
+	b->queued_fds -= o->nfds;
+	fdp_close_fds(o->fds, o->nfds);
+	free(o);
+}
 
-	if (b->fdstore)
-		fdstore_mirror(g, held, &b->notify_fd);
-	broker_changed(b);
+/* Free an event that may never have been made. */
+static void
+event_free_made(struct event *ev)
+{
+	if (ev != NULL)
+		event_free(ev);
 }
 
 /* Dropping a client frees everything it had, queued fds included. */
 static void
 client_free(struct client *c)
 {
+	struct broker *b = c->b;
 	struct outrec *o;
 
-	client_stop_waiting(c);
-	if (c->wait_ev != NULL)
-		event_free(c->wait_ev);
-	peer_check_done(c->b, NULL);
-
+	store_unwait(&b->store, &c->wait);
+	peer_check_done(b, NULL);
 	while ((o = STAILQ_FIRST(&c->out)) != NULL) {
 		STAILQ_REMOVE_HEAD(&c->out, entry);
-		fdp_close_fds(o->fds, o->nfds);
-		free(o);
+		outrec_free(b, o);
 	}
-	event_free(c->read_ev);
-	event_free(c->write_ev);
+	event_free_made(c->read_ev);
+	event_free_made(c->write_ev);
+	event_free_made(c->idle_ev);
+	event_free_made(c->hangup_ev);
+	event_free_made(c->wait_ev);
+	if (c->paused)
+		b->npaused--;
 	close(c->fd);
-	TAILQ_REMOVE(&c->b->clients, c, entry);
+	TAILQ_REMOVE(&b->clients, c, entry);
+	b->nclients--;
 	free(c);
+	broker_resume(b);
+	broker_drained(b);
+}
+
+/*
+ * An idle or half-sent client is dropped, with whatever it had; so is a
+ * paused client that hung up, whose end of file nobody reads.
+ */
+static void
+client_expire(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	client_free(arg);
 }
 
 /* Keep a reply for later, with copies of the fds it lends out. */
@@ -187,6 +253,7 @@ client_queue(struct client *c, const void *rec, size_t len, const int *fds,
 			return -1;
 		}
 	}
+	c->b->queued_fds += o->nfds;
 	if (STAILQ_EMPTY(&c->out)) {
 		event_del(c->read_ev);
 		event_add(c->write_ev, NULL);
@@ -223,15 +290,20 @@ client_send(struct client *c, uint16_t op, uint32_t flags, uint32_t status,
 	return client_queue(c, rec, len, fds, nfds);
 }
 
-/* The socket has room again: send what waited, then read requests again. */
+/*
+ * The socket has room again: send what waited, then read requests again
+ * (unless the client is paused); a stopping broker is done with it.
+ */
 static void
 client_flush(evutil_socket_t fd, short what, void *arg)
 {
 	struct client *c = arg;
+	struct broker *b = c->b;
 	struct outrec *o;
 	ssize_t n;
 
 	(void)what;
+	client_touch(c);
 	while ((o = STAILQ_FIRST(&c->out)) != NULL) {
 		n = fdp_send_msg(fd, o->data, o->len, o->fds, o->nfds);
 		if (n == FDP_ESYS && errno == EAGAIN)
@@ -241,31 +313,17 @@ client_flush(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 		STAILQ_REMOVE_HEAD(&c->out, entry);
-		fdp_close_fds(o->fds, o->nfds);
-		free(o);
+		outrec_free(b, o);
 	}
 	event_del(c->write_ev);
-	event_add(c->read_ev, NULL);
-	peer_check_done(c->b, c);
-}
-
-/*
- * FDP_F_TTL and FDP_F_WAIT put a uint32_t before the name: take it off the
- * payload (0 without the flag); -1 if the payload is too short for it.
- */
-static int
-request_arg(const struct fdp_wire_header *h, uint32_t flag,
-    const char **payload, size_t *len, uint32_t *arg)
-{
-	*arg = 0;
-	if ((h->flags & flag) == 0)
-		return 0;
-	if (*len < sizeof(*arg))
-		return -1;
-	memcpy(arg, *payload, sizeof(*arg));
-	*payload += sizeof(*arg);
-	*len -= sizeof(*arg);
-	return 0;
+	if (b->stopping) {
+		client_free(c);
+		return;
+	}
+	if (!c->paused)
+		event_add(c->read_ev, NULL);
+	broker_resume(b);
+	peer_check_done(b, c);
 }
 
 /*
@@ -295,39 +353,38 @@ broker_wake(struct broker *b, struct group *g)
 	}
 }
 
-/* STORE: the group's fds move from the request into the store. */
+/*
+ * STORE: the group's fds move from the request into the store, within
+ * --max-fds (a group it replaces no longer counts).
+ */
 static uint32_t
-broker_store(struct broker *b, const struct fdp_wire_header *h,
-    const char *name, size_t len, int *fds, size_t nfds)
+broker_store(struct broker *b, const struct request *req, int *fds,
+    size_t nfds)
 {
-	uint32_t status, ttl;
+	const struct group *old = store_find(&b->store, req->name, req->len);
+	size_t held = b->store.nfds;
+	uint32_t status;
 
-	if (nfds == 0)
-		return FDP_S_NOFDS;
-	if (request_arg(h, FDP_F_TTL, &name, &len, &ttl) == -1 ||
-	    ((h->flags & FDP_F_TTL) != 0 && ttl == 0))
-		return FDP_S_MALFORMED;
-	if ((status = (uint32_t)fdp_name_check(name, len)) != 0)
-		return status;
-	status = (uint32_t)store_put(&b->store, name, len, fds, nfds,
-	    (h->flags & FDP_F_REPLACE) != 0, ttl);
+	if (old != NULL && (req->h.flags & FDP_F_REPLACE) != 0)
+		held -= old->nfds;
+	if (held + nfds > b->limits.max_fds)
+		return FDP_S_FULL;
+	status = (uint32_t)store_put(&b->store, req->name, req->len, fds, nfds,
+	    (req->h.flags & FDP_F_REPLACE) != 0, req->arg);
 	if (status == FDP_S_OK) {
 		b->peer_stored = 1;
-		broker_wake(b, store_find(&b->store, name, len));
+		broker_wake(b, store_find(&b->store, req->name, req->len));
 	}
 	return status;
 }
 
 /* DELETE: the broker closes the group's fds, and its TTL with them. */
 static uint32_t
-broker_delete(struct broker *b, const char *name, size_t len)
+broker_delete(struct broker *b, const struct request *req)
 {
 	struct group *g;
-	uint32_t status;
 
-	if ((status = (uint32_t)fdp_name_check(name, len)) != 0)
-		return status;
-	if ((g = store_find(&b->store, name, len)) == NULL)
+	if ((g = store_find(&b->store, req->name, req->len)) == NULL)
 		return FDP_S_NOENT;
 	store_remove(&b->store, g);
 	return FDP_S_OK;
@@ -351,7 +408,8 @@ client_wait_timeout(evutil_socket_t fd, short what, void *arg)
  * RETRIEVE with FDP_F_WAIT of a name not held: the client waits on the
  * name's entry, with a timer if it gave a timeout (in ms), until a STORE
  * wakes it. The broker keeps the timeout, so a group is never handed to a
- * client that has already given up.
+ * client that has already given up. A wait is not idleness: the client's
+ * --client-timeout stops until the wait ends.
  */
 static int
 client_wait(struct client *c, const char *name, size_t len,
@@ -372,33 +430,28 @@ client_wait(struct client *c, const char *name, size_t len,
 		return client_send(c, FDP_OP_RETRIEVE, 0, FDP_S_FULL, NULL, 0,
 		    NULL, 0);
 	}
+	evtimer_del(c->idle_ev);
 	return 0;
 }
 
 /* RETRIEVE: hand the group over; remove it (TAKE) or wait for it (WAIT). */
 static int
-broker_retrieve(struct broker *b, struct client *c,
-    const struct fdp_wire_header *h, const char *name, size_t len)
+broker_retrieve(struct broker *b, struct client *c, const struct request *req)
 {
 	struct group *g;
-	uint32_t status, timeout_ms;
-	int take = (h->flags & FDP_F_TAKE) != 0, rc;
+	int take = (req->h.flags & FDP_F_TAKE) != 0, rc;
 
-	if (request_arg(h, FDP_F_WAIT, &name, &len, &timeout_ms) == -1)
-		return client_send(c, h->op, 0, FDP_S_MALFORMED, NULL, 0,
-		    NULL, 0);
-	if ((status = (uint32_t)fdp_name_check(name, len)) != 0)
-		return client_send(c, h->op, 0, status, NULL, 0, NULL, 0);
-	if ((g = store_find(&b->store, name, len)) != NULL) {
-		rc = client_send(c, h->op, 0, FDP_S_OK, NULL, 0, g->fds,
+	if ((g = store_find(&b->store, req->name, req->len)) != NULL) {
+		rc = client_send(c, req->h.op, 0, FDP_S_OK, NULL, 0, g->fds,
 		    g->nfds);
 		if (rc == 0 && take)
 			store_remove(&b->store, g);
 		return rc;
 	}
-	if ((h->flags & FDP_F_WAIT) == 0)
-		return client_send(c, h->op, 0, FDP_S_NOENT, NULL, 0, NULL, 0);
-	return client_wait(c, name, len, timeout_ms, take);
+	if ((req->h.flags & FDP_F_WAIT) == 0)
+		return client_send(c, req->h.op, 0, FDP_S_NOENT, NULL, 0, NULL,
+		    0);
+	return client_wait(c, req->name, req->len, req->arg, take);
 }
 
 /* LIST accumulates entries into records as large as the protocol allows. */
@@ -409,7 +462,10 @@ struct list_out {
 	unsigned char	 buf[FDP_PROTO_MAX_RECORD - sizeof(struct fdp_wire_header)];
 };
 
-/* Add one group's entry to the LIST reply, sending a full record first. */
+/*
+ * Add one group's entry to the LIST reply, sending a full record first;
+ * a name the client may not list is left out.
+ */
 static void
 list_add(const struct group *g, void *arg)
 {
@@ -417,7 +473,8 @@ list_add(const struct group *g, void *arg)
 	struct fdp_wire_entry e;
 	size_t namelen = group_namelen(g);
 
-	if (lo->failed)
+	if (lo->failed || !access_allows(&lo->c->b->policy, &lo->c->cred,
+	    ACCESS_LIST, group_name(g), namelen))
 		return;
 	if (lo->len + sizeof(e) + namelen > sizeof(lo->buf)) {
 		if (client_send(lo->c, FDP_OP_LIST, FDP_F_MORE, FDP_S_OK,
@@ -435,7 +492,7 @@ list_add(const struct group *g, void *arg)
 	lo->len += sizeof(e) + namelen;
 }
 
-/* LIST: every held name and its fd count, in one or more records. */
+/* LIST: every name the client may list and its fd count, in records. */
 static int
 broker_list(struct broker *b, struct client *c)
 {
@@ -450,7 +507,6 @@ broker_list(struct broker *b, struct client *c)
 	return client_send(c, FDP_OP_LIST, 0, FDP_S_OK, lo.buf, lo.len,
 	    NULL, 0);
 }
-
 /*
  * Takeover, the old broker's side. It hands a new broker of its user (or
  * root) its listening socket and every group, then, once the new broker
@@ -586,31 +642,22 @@ handover_blocking(int sock)
 }
 
 /*
- * TAKEOVER: check who asks, hand over the state, wait for TAKEOVER_READY,
- * hand over the clients, wait for TAKEOVER_DONE, and end the loop with
- * the exit status 0. Returns -1 to drop the connection, the old broker
- * serving on as before.
+ * TAKEOVER, from a client access_check found to be of our user or root:
+ * hand over the state, wait for TAKEOVER_READY, hand over the clients,
+ * wait for TAKEOVER_DONE, and end the loop with the exit status 0. A
+ * stopping broker hands over what its drain has not finished yet. Returns
+ * -1 to drop the connection, the old broker serving on as before.
  */
 static int
-broker_takeover(struct broker *b, struct client *c, int *fds, size_t nfds)
+broker_takeover(struct broker *b, struct client *c)
 {
 	struct handover_out ho = { c->fd, 0 };
-	struct fdp_cred cred;
 	struct client *other;
 
-	if (nfds > 0 || b->peer) {
-		fdp_close_fds(fds, nfds);
-		return client_send(c, FDP_OP_TAKEOVER, 0, nfds > 0 ?
-		    FDP_S_MALFORMED : FDP_S_UNSUPPORTED, NULL, 0, NULL, 0);
-	}
-	if (fdp_peer_cred(c->fd, &cred) != 0 ||
-	    (cred.uid != 0 && cred.uid != geteuid())) {
-		cmd_warn("serve", "takeover refused: client %d is not of our "
-		    "user or root", c->fd);
-		return client_send(c, FDP_OP_TAKEOVER, 0,
-		    FDP_S_TAKEOVER_DENIED, NULL, 0, NULL, 0);
-	}
-	cmd_log("serve", "pid %ld takes over", (long)cred.pid);
+	if (b->peer)
+		return client_send(c, FDP_OP_TAKEOVER, 0, FDP_S_UNSUPPORTED,
+		    NULL, 0, NULL, 0);
+	cmd_log("serve", "pid %ld takes over", (long)c->cred.pid);
 	if (handover_blocking(c->fd) == -1 ||
 	    handover_send(c->fd, FDP_OP_TAKEOVER, FDP_F_MORE |
 	    FDP_F_HANDOVER_LISTENER, NULL, 0, &b->listen_fd, 1) == -1)
@@ -626,56 +673,46 @@ broker_takeover(struct broker *b, struct client *c, int *fds, size_t nfds)
 	if (handover_send(c->fd, FDP_OP_TAKEOVER_READY, 0, NULL, 0, NULL,
 	    0) == -1 || handover_await(c->fd, FDP_OP_TAKEOVER_DONE) == -1)
 		goto abandon;
-	cmd_log("serve", "pid %ld serves now; exiting", (long)cred.pid);
+	cmd_log("serve", "pid %ld serves now; exiting", (long)c->cred.pid);
 	b->handed_over = 1;
 	event_base_loopbreak(b->base);
 	return 0;
 abandon:
 	cmd_warn("serve", "takeover by pid %ld failed halfway; serving on",
-	    (long)cred.pid);
+	    (long)c->cred.pid);
 	return -1;
 }
 
 /*
- * Answer one request; the request's fds are the broker's to close unless the
- * store took them. Returns -1 when the client is to be dropped.
+ * Answer one decoded, permitted request; the request's fds are the
+ * broker's to close unless the store took them. Returns -1 when the client
+ * is to be dropped.
  */
 static int
-broker_handle(struct broker *b, struct client *c,
-    const struct fdp_wire_header *h, const char *payload, size_t len,
+broker_handle(struct broker *b, struct client *c, const struct request *req,
     int *fds, size_t nfds)
 {
 	uint32_t status;
 
-	switch (h->op) {
+	switch (req->h.op) {
 	case FDP_OP_STORE:
-		status = broker_store(b, h, payload, len, fds, nfds);
+		status = broker_store(b, req, fds, nfds);
 		if (status != FDP_S_OK)
 			fdp_close_fds(fds, nfds);
-		if (client_send(c, h->op, 0, status, NULL, 0, NULL, 0) == -1)
+		if (client_send(c, req->h.op, 0, status, NULL, 0, NULL,
+		    0) == -1)
 			return -1;
 		peer_check_done(b, c);
 		return 0;
 	case FDP_OP_RETRIEVE:
-	case FDP_OP_LIST:
+		return broker_retrieve(b, c, req);
 	case FDP_OP_DELETE:
-		if (nfds > 0) {
-			fdp_close_fds(fds, nfds);
-			return client_send(c, h->op, 0, FDP_S_MALFORMED,
-			    NULL, 0, NULL, 0);
-		}
-		if (h->op == FDP_OP_LIST)
-			return broker_list(b, c);
-		if (h->op == FDP_OP_DELETE)
-			return client_send(c, h->op, 0,
-			    broker_delete(b, payload, len), NULL, 0, NULL, 0);
-		return broker_retrieve(b, c, h, payload, len);
-	case FDP_OP_TAKEOVER:
-		return broker_takeover(b, c, fds, nfds);
+		return client_send(c, req->h.op, 0, broker_delete(b, req), NULL,
+		    0, NULL, 0);
+	case FDP_OP_LIST:
+		return broker_list(b, c);
 	default:
-		fdp_close_fds(fds, nfds);
-		return client_send(c, h->op, 0, FDP_S_UNSUPPORTED, NULL, 0,
-		    NULL, 0);
+		return broker_takeover(b, c);
 	}
 }
 
@@ -686,74 +723,228 @@ recv_error_status(ssize_t n)
 	return n == FDP_ECTRUNC ? FDP_S_TRUNCATED : FDP_S_MALFORMED;
 }
 
-/* One request record is waiting: read it with its fds and answer it. */
+/* The fds the broker counts itself: in groups, clients, queued replies. */
+static size_t
+broker_fds_counted(const struct broker *b)
+{
+	return b->store.nfds + b->nclients + b->queued_fds;
+}
+
+/* The fds the broker holds now, counted without asking the kernel. */
+static size_t
+broker_fds_in_use(const struct broker *b)
+{
+	return b->limits.fixed_fds + broker_fds_counted(b);
+}
+
+/*
+ * Whether the client may make the request: FDP_S_OK or the status that
+ * refuses it; a refused takeover is worth a word in the log.
+ */
+static uint32_t
+broker_permit(const struct broker *b, const struct client *c,
+    const struct request *req)
+{
+	uint32_t status = access_check(&b->policy, &c->cred, req);
+
+	if (status == FDP_S_TAKEOVER_DENIED)
+		cmd_warn("serve", "takeover refused: client %d is not of our "
+		    "user or root", c->fd);
+	return status;
+}
+
+/*
+ * Read one request record with its fds and answer it: 1 when one was
+ * answered, 0 when none waits or the broker lacks room to take its fds (the
+ * client is then paused: not polled until fds are freed), -1 when the client
+ * was dropped. A waiting client is not read (it may only hang up), and a
+ * broker that handed over reads nothing more: its clients are the new
+ * broker's.
+ */
+static int
+client_read_one(struct client *c)
+{
+	struct broker *b = c->b;
+	unsigned char rec[REQUEST_MAX_LEN];
+	struct request req;
+	int fds[FDP_MAX_FDS], rc;
+	size_t nfds = FDP_MAX_FDS;
+	uint32_t status;
+	ssize_t n;
+
+	if (c->wait.g != NULL || b->handed_over)
+		return 0;
+	if (!limits_room(&b->limits, broker_fds_in_use(b))) {
+		if (!c->paused) {
+			c->paused = 1;
+			b->npaused++;
+			event_del(c->read_ev);
+			event_add(c->hangup_ev, NULL);
+		}
+		return 0;
+	}
+	memset(rec, 0, sizeof(req.h));
+	n = fdp_recv_msg(c->fd, rec, sizeof(rec), fds, &nfds);
+	if (n == FDP_ESYS && errno == EAGAIN)
+		return 0;
+	if (n == 0 || n == FDP_ESYS) {
+		client_free(c);
+		return -1;
+	}
+	client_touch(c);
+	if (n < 0) {
+		if (fdp_header_check(rec, sizeof(req.h), &req.h) == FDP_EPROTO)
+			req.h.op = 0;
+		status = recv_error_status(n);
+	} else {
+		status = request_decode(rec, (size_t)n, nfds, &req);
+		if (req.name != NULL)
+			cmd_log_record("serve", c->fd, "->", &req.h,
+			    rec + sizeof(req.h), (size_t)n - sizeof(req.h),
+			    fds, nfds);
+		if (status == FDP_S_OK)
+			status = broker_permit(b, c, &req);
+	}
+	if (status != FDP_S_OK) {
+		if (n > 0)
+			fdp_close_fds(fds, nfds);
+		rc = client_send(c, req.h.op, 0, status, NULL, 0, NULL, 0);
+	} else
+		rc = broker_handle(b, c, &req, fds, nfds);
+	if (rc == -1) {
+		client_free(c);
+		return -1;
+	}
+	return 1;
+}
+
+/*
+ * The client's socket is readable: answer one request, or drop a waiting
+ * client, which may only hang up. What a waiting client sent is read
+ * without a control buffer, so that the kernel closes its fds, not the
+ * broker (which needs no room for them), and the client sees its
+ * connection closed rather than reset.
+ */
 static void
 client_read(evutil_socket_t fd, short what, void *arg)
 {
 	struct client *c = arg;
-	struct broker *b = c->b;
-	unsigned char rec[4096];
-	struct fdp_wire_header h;
-	int fds[FDP_MAX_FDS], rc;
-	size_t nfds = FDP_MAX_FDS;
-	ssize_t n;
+	char byte;
 
 	(void)what;
-	memset(rec, 0, sizeof(h));
-	n = fdp_recv_msg(fd, rec, sizeof(rec), fds, &nfds);
-	if (n == FDP_ESYS && errno == EAGAIN)
-		return;
-	if (n == 0 || n == FDP_ESYS) {
-		client_free(c);
+	if (c->wait.g == NULL) {
+		client_read_one(c);
 		return;
 	}
-	if (c->wait.g != NULL) {
-		if (n > 0)
-			fdp_close_fds(fds, nfds);
-		client_free(c);		/* a waiting client may only hang up */
-		return;
-	}
-	rc = fdp_header_check(rec, n > 0 ? (size_t)n : sizeof(rec), &h);
-	if (rc == FDP_EPROTO)
-		h.op = 0;
-	if (n < 0)
-		rc = client_send(c, h.op, 0, recv_error_status(n), NULL, 0,
-		    NULL, 0);
-	else if (rc != 0) {
-		fdp_close_fds(fds, nfds);
-		rc = client_send(c, h.op, 0, rc == FDP_EVERSION ?
-		    FDP_S_VERSION : FDP_S_MALFORMED, NULL, 0, NULL, 0);
-	} else {
-		cmd_log_record("serve", fd, "->", &h, rec + sizeof(h),
-		    (size_t)n - sizeof(h), fds, nfds);
-		rc = broker_handle(b, c, &h, (const char *)rec + sizeof(h),
-		    (size_t)n - sizeof(h), fds, nfds);
-	}
-	if (rc == -1)
-		client_free(c);
+	while (recv(fd, &byte, 1, MSG_DONTWAIT) > 0)
+		continue;
+	client_free(c);
 }
 
-/* A new connection becomes a client with its own read and write events. */
+/* Listen for new clients while there is a free client slot and no backoff. */
 static void
+broker_accept_gate(struct broker *b)
+{
+	if (b->accept_ev == NULL || b->stopping || b->handed_over ||
+	    evtimer_pending(b->backoff_ev, NULL))
+		return;
+	if (b->nclients < b->limits.max_clients)
+		event_add(b->accept_ev, NULL);
+	else
+		event_del(b->accept_ev);
+}
+
+/* fds or a client slot were freed: poll again what waited for them. */
+static void
+broker_resume(struct broker *b)
+{
+	struct client *c;
+
+	broker_accept_gate(b);
+	if (b->npaused == 0 || b->stopping ||
+	    !limits_room(&b->limits, broker_fds_in_use(b)))
+		return;
+	TAILQ_FOREACH(c, &b->clients, entry) {
+		if (!c->paused)
+			continue;
+		c->paused = 0;
+		b->npaused--;
+		event_del(c->hangup_ev);
+		if (STAILQ_EMPTY(&c->out))
+			event_add(c->read_ev, NULL);
+	}
+}
+
+/* The store freed fds (a TTL, a DELETE, a take, a replace): resume. */
+static void
+broker_resume_later(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	broker_resume(arg);
+}
+
+/*
+ * The store gained or lost a group (stored, replaced, deleted, taken,
+ * expired): with --fdstore the service manager's fd store follows, the
+ * STATUS= line is updated, and fds let go may make room for paused
+ * clients, resumed from the loop once the store has closed them.
+ */
+static void
+broker_store_changed(const struct group *g, int held, void *arg)
+{
+	struct broker *b = arg;
+
+	if (b->fdstore)
+		fdstore_mirror(g, held, &b->notify_fd);
+	broker_changed(b);
+	if (!held && b->npaused > 0)
+		event_active(b->resume_ev, EV_TIMEOUT, 1);
+}
+
+/* A stopping broker ends its loop once the last client is answered. */
+static void
+broker_drained(struct broker *b)
+{
+	if (b->stopping && b->nclients == 0)
+		event_base_loopbreak(b->base);
+}
+
+/*
+ * A new connection becomes a client with its own events and the
+ * credentials its requests are judged by; NULL (the connection closed)
+ * when it cannot.
+ */
+static struct client *
 client_new(struct broker *b, int fd)
 {
 	struct client *c;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		close(fd);
-		return;
+		return NULL;
 	}
 	c->b = b;
 	c->fd = fd;
 	c->wait.owner = c;
 	STAILQ_INIT(&c->out);
+	TAILQ_INSERT_TAIL(&b->clients, c, entry);
+	b->nclients++;
 	c->read_ev = event_new(b->base, fd, EV_READ | EV_PERSIST, client_read, c);
 	c->write_ev = event_new(b->base, fd, EV_WRITE | EV_PERSIST,
 	    client_flush, c);
-	TAILQ_INSERT_TAIL(&b->clients, c, entry);
-	if (c->read_ev == NULL || c->write_ev == NULL ||
-	    event_add(c->read_ev, NULL) == -1)
+	c->idle_ev = evtimer_new(b->base, client_expire, c);
+	c->hangup_ev = event_new(b->base, fd, EV_CLOSED, client_expire, c);
+	if (c->read_ev == NULL || c->write_ev == NULL || c->idle_ev == NULL ||
+	    c->hangup_ev == NULL ||
+	    fdp_peer_cred(fd, &c->cred) != 0 ||
+	    event_add(c->read_ev, NULL) == -1) {
 		client_free(c);
+		return NULL;
+	}
+	client_touch(c);
+	broker_accept_gate(b);
+	return c;
 }
 
 /* Accept a connection; out of fds, rest on a timer rather than spin. */
@@ -767,8 +958,6 @@ broker_accept(evutil_socket_t lfd, short what, void *arg)
 	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (fd >= 0) {
 		cmd_log("serve", "client %d connected", fd);
-		if (b->peer)
-			event_del(b->accept_ev);
 		client_new(b, fd);
 		return;
 	}
@@ -787,19 +976,82 @@ broker_accept_resume(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	event_add(b->accept_ev, NULL);
+	broker_accept_gate(b);
 }
 
-/* SIGTERM and SIGINT end the loop; cleanup follows in serve_run. */
+/*
+ * Answer what a client of a stopping broker has already sent; drop it once
+ * nothing is left to send it. A waiting client is dropped at once: nothing
+ * it sent is left to answer, and its wait may outlast any drain.
+ */
+static void
+client_drain(struct client *c)
+{
+	int rc;
+
+	while ((rc = client_read_one(c)) == 1)
+		continue;
+	if (rc == 0 && (STAILQ_EMPTY(&c->out) || c->wait.g != NULL))
+		client_free(c);
+}
+
+/*
+ * SIGTERM and SIGINT: stop accepting, answer the requests in flight, and end
+ * the loop when every client is answered or drain_timeout passes; a second
+ * signal ends it at once, and so does a takeover during the drain (the
+ * clients are the new broker's). Cleanup follows in broker_run; it closes
+ * the groups but leaves the service manager's fd store (--fdstore) alone.
+ */
 static void
 broker_stop(evutil_socket_t sig, short what, void *arg)
 {
 	struct broker *b = arg;
+	struct client *c, *next;
 
 	(void)sig;
 	(void)what;
+	if (b->stopping || b->handed_over) {
+		event_base_loopbreak(b->base);
+		return;
+	}
 	broker_notify(b, "STOPPING=1");
-	event_base_loopbreak(b->base);
+	b->stopping = 1;
+	event_del(b->accept_ev);
+	event_del(b->backoff_ev);
+	evtimer_add(b->drain_ev, &drain_timeout);
+	for (c = TAILQ_FIRST(&b->clients); c != NULL && !b->handed_over;
+	    c = next) {
+		next = TAILQ_NEXT(c, entry);
+		client_drain(c);
+	}
+	broker_drained(b);
+}
+
+/* The drain took too long: end the loop with clients still waiting. */
+static void
+broker_drain_expired(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	event_base_loopbreak(arg);
+}
+
+/* SIGHUP rereads --rules; a file that does not parse keeps the old rules. */
+static void
+broker_reload(evutil_socket_t sig, short what, void *arg)
+{
+	struct broker *b = arg;
+	char err[1024];
+
+	(void)sig;
+	(void)what;
+	if (b->policy.path == NULL)
+		return;
+	if (access_policy_load(&b->policy, err, sizeof(err)) == -1)
+		cmd_warn("serve", "%s; keeping the rules in force", err);
+	else
+		cmd_warn("serve", "%s: %zu rules loaded", b->policy.path,
+		    b->policy.file.count);
 }
 
 /*
@@ -838,7 +1090,6 @@ peer_collect(const struct group *g, void *arg)
 	memcpy(b->peer_name, group_name(g), group_namelen(g));
 	b->peer_name[group_namelen(g)] = '\0';
 }
-
 /*
  * Takeover, the new broker's side (serve --takeover): TAKEOVER brings the
  * listening socket and the groups, TAKEOVER_READY the clients, and
@@ -951,8 +1202,9 @@ takeover_state(struct broker *b, int sock, struct handover_in *in)
 }
 
 /*
- * Serve one client handed over, waiting again for the name it waited for;
- * NULL (it is dropped) when the broker cannot.
+ * Serve one client handed over, waiting again for the name it waited for
+ * if this broker's own rules let it retrieve (and take) that name, else
+ * answering DENIED; NULL (it is dropped) when the broker cannot.
  */
 static struct client *
 takeover_client(struct broker *b, struct handover_in *in)
@@ -961,22 +1213,28 @@ takeover_client(struct broker *b, struct handover_in *in)
 	struct client *c;
 	const char *name = (const char *)in->payload + sizeof(wc);
 	size_t len = in->len - sizeof(wc);
-	int fd = in->fds[0];
 
 	memcpy(&wc, in->payload, sizeof(wc));
 	in->nfds = 0;
-	client_new(b, fd);
-	TAILQ_FOREACH(c, &b->clients, entry)
-		if (c->fd == fd)
-			break;
-	if (c == NULL || (wc.flags & FDP_F_WAIT) == 0)
+	if ((c = client_new(b, in->fds[0])) == NULL ||
+	    (wc.flags & FDP_F_WAIT) == 0)
 		return c;
-	if (fdp_name_check(name, len) != 0 || client_wait(c, name, len,
-	    wc.wait_ms, (wc.flags & FDP_F_TAKE) != 0) == -1) {
-		client_free(c);
-		return NULL;
+	if (fdp_name_check(name, len) != 0)
+		goto drop;
+	if (!access_allows(&b->policy, &c->cred, access_request_ops(
+	    FDP_OP_RETRIEVE, wc.flags), name, len)) {
+		if (client_send(c, FDP_OP_RETRIEVE, 0, FDP_S_DENIED, NULL, 0,
+		    NULL, 0) == -1)
+			goto drop;
+		return c;
 	}
+	if (client_wait(c, name, len, wc.wait_ms, (wc.flags & FDP_F_TAKE) !=
+	    0) == -1)
+		goto drop;
 	return c;
+drop:
+	client_free(c);
+	return NULL;
 }
 
 /* TAKEOVER_READY: each client, then the replies queued for it. */
@@ -1044,20 +1302,64 @@ takeover_receive(struct broker *b)
 		    "serves on", fdp_strerror(rc));
 		return EXIT_SYSTEM;
 	}
+	/*
+	 * Listening again makes the socket carry this broker's credentials,
+	 * which clients connecting from now on see (SO_PEERCRED) and trust
+	 * or refuse it by; not before the old broker has let go of it.
+	 */
+	if (listen(b->listen_fd, SOMAXCONN) == -1)
+		cmd_warn("serve", "--takeover: listen: %s; clients see the old "
+		    "broker's credentials", strerror(errno));
 	b->took_over = 1;
 	cmd_log("serve", "took over: %zu groups, serving", b->store.ngroups);
 	return 0;
 }
 
-/* Run the loop until a signal stops it, then close everything held. */
+/*
+ * The loop's own events, made and armed together (accepting as the client
+ * limit allows); -1 if any failed. Peer mode has no rules to reread.
+ */
+static int
+broker_events_new(struct broker *b, struct event **sigs, size_t nsigs)
+{
+	static const int signo[] = { SIGTERM, SIGINT, SIGHUP };
+	size_t i;
+	int rc = 0;
+
+	b->accept_ev = event_new(b->base, b->listen_fd, EV_READ | EV_PERSIST,
+	    broker_accept, b);
+	b->backoff_ev = evtimer_new(b->base, broker_accept_resume, b);
+	b->drain_ev = evtimer_new(b->base, broker_drain_expired, b->base);
+	b->resume_ev = evtimer_new(b->base, broker_resume_later, b);
+	b->status_ev = evtimer_new(b->base, broker_status_send, b);
+	for (i = 0; i < nsigs; i++) {
+		sigs[i] = evsignal_new(b->base, signo[i],
+		    signo[i] == SIGHUP ? broker_reload : broker_stop, b);
+		if (sigs[i] == NULL || event_add(sigs[i], NULL) == -1)
+			rc = -1;
+	}
+	if (b->accept_ev == NULL || b->backoff_ev == NULL ||
+	    b->drain_ev == NULL || b->resume_ev == NULL || b->status_ev == NULL)
+		return -1;
+	broker_accept_gate(b);
+	return rc;
+}
+
+/*
+ * Run the loop until a signal stops it (or a new broker takes over), then
+ * close everything held. The groups an fd store hands back and whatever a
+ * takeover brings come in first, and count as the broker's own fds.
+ */
 static int
 broker_run(struct broker *b, int ready_fd)
 {
-	struct event *term_ev, *int_ev;
+	struct event *sigs[3] = { NULL, NULL, NULL };
 	struct client *c;
+	size_t i, nsigs = b->peer ? 2 : 3;
 	int status = EXIT_SYSTEM, handover = 0;
 
 	TAILQ_INIT(&b->clients);
+	limits_start(&b->limits, !b->peer);
 	b->base = event_base_new();
 	if (b->base == NULL || store_init(&b->store, b->base) == -1) {
 		cmd_warn("serve", "cannot set up the event loop");
@@ -1067,42 +1369,32 @@ broker_run(struct broker *b, int ready_fd)
 	}
 	if (b->fdstore)
 		fdstore_adopt(&b->store, "serve", b->adopt_names, b->nadopt);
-	b->store.on_change = broker_store_changed;
-	b->store.on_change_arg = b;
 	if (b->takeover_sock >= 0)
 		handover = takeover_receive(b);
-	b->accept_ev = event_new(b->base, b->listen_fd, EV_READ | EV_PERSIST,
-	    broker_accept, b);
-	b->backoff_ev = evtimer_new(b->base, broker_accept_resume, b);
-	b->status_ev = evtimer_new(b->base, broker_status_send, b);
-	term_ev = evsignal_new(b->base, SIGTERM, broker_stop, b);
-	int_ev = evsignal_new(b->base, SIGINT, broker_stop, b);
 	if (handover != 0)
 		status = handover;
-	else if (b->accept_ev == NULL || b->backoff_ev == NULL ||
-	    b->status_ev == NULL || term_ev == NULL ||
-	    int_ev == NULL || event_add(b->accept_ev, NULL) == -1 ||
-	    event_add(term_ev, NULL) == -1 || event_add(int_ev, NULL) == -1)
+	else if (broker_events_new(b, sigs, nsigs) == -1)
 		cmd_warn("serve", "cannot set up the event loop");
 	else {
+		b->store.on_change = broker_store_changed;
+		b->store.on_change_arg = b;
+		limits_settle(&b->limits, broker_fds_counted(b));
 		broker_ready(b, ready_fd);
 		status = event_base_dispatch(b->base) == -1 ? EXIT_SYSTEM : 0;
 	}
+	b->stopping = 1;
 	while ((c = TAILQ_FIRST(&b->clients)) != NULL)
 		client_free(c);
 	if (b->peer)
 		store_foreach(&b->store, peer_collect, b);
 	store_free(&b->store);
-	if (b->accept_ev != NULL)
-		event_free(b->accept_ev);
-	if (b->backoff_ev != NULL)
-		event_free(b->backoff_ev);
-	if (b->status_ev != NULL)
-		event_free(b->status_ev);
-	if (term_ev != NULL)
-		event_free(term_ev);
-	if (int_ev != NULL)
-		event_free(int_ev);
+	event_free_made(b->accept_ev);
+	event_free_made(b->backoff_ev);
+	event_free_made(b->drain_ev);
+	event_free_made(b->resume_ev);
+	event_free_made(b->status_ev);
+	for (i = 0; i < nsigs; i++)
+		event_free_made(sigs[i]);
 	event_base_free(b->base);
 	return status;
 }
@@ -1192,10 +1484,30 @@ serve_inherited_close(struct broker *b)
 	b->nadopt = 0;
 }
 
+/* Listen where asked, saying plainly why not. */
+static int
+broker_listen(struct broker *b, const char *cmd, const char *address)
+{
+	b->listen_fd = fdp_listen_broker(&b->addr, b->mode, &b->bound,
+	    &b->dir_fd);
+	if (b->listen_fd == FDP_ESYS && errno == ELOOP) {
+		cmd_warn(cmd, "cannot listen on %s: a directory on the way "
+		    "is a symbolic link owned by another user", address);
+		return -1;
+	}
+	if (b->listen_fd < 0) {
+		cmd_warn(cmd, "cannot listen on %s: %s", address,
+		    fdp_strerror(b->listen_fd));
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * Listen at the address (-s, or the default), or on the socket a service
  * manager handed over, and run the broker there until it stops; serve and
- * peer mode both come here. b is zeroed but for the mode.
+ * peer mode both come here. The socket file goes when the broker stops,
+ * unless a new broker took it over or the service manager made it.
  */
 static int
 broker_serve_at(struct broker *b, const char *cmd, const char *socket_opt,
@@ -1217,12 +1529,8 @@ broker_serve_at(struct broker *b, const char *cmd, const char *socket_opt,
 			cmd_warn(cmd, "%s: %s", address, fdp_strerror(rc));
 			return EXIT_USAGE;
 		}
-		b->listen_fd = fdp_listen_unix(&b->addr, SOCK_SEQPACKET, 1);
-		if (b->listen_fd < 0) {
-			cmd_warn(cmd, "cannot listen on %s: %s", address,
-			    fdp_strerror(b->listen_fd));
+		if (broker_listen(b, cmd, address) == -1)
 			return EXIT_SYSTEM;
-		}
 	}
 	if (fcntl(b->listen_fd, F_SETFL, O_NONBLOCK) == -1) {
 		cmd_warn(cmd, "%s: %s", address, strerror(errno));
@@ -1234,14 +1542,17 @@ broker_serve_at(struct broker *b, const char *cmd, const char *socket_opt,
 	}
 	close(b->listen_fd);
 	if (!b->handed_over && !b->activated)
-		fdp_unlink_unix(&b->addr);
+		fdp_unlink_unix(&b->bound);
+	if (b->dir_fd >= 0)
+		close(b->dir_fd);
 	return status;
 }
 
 /*
  * serve --takeover: connect to the broker running at the address, check it
  * is of our user or root (root may take over anyone's; a root broker
- * decides for itself), and take its place; the socket file stays.
+ * decides for itself), and take its place; the socket file stays. The new
+ * broker judges requests by its own --allow and --rules, not the old one's.
  */
 static int
 broker_take_over(struct broker *b, const char *socket_opt, int ready_fd)
@@ -1257,7 +1568,8 @@ broker_take_over(struct broker *b, const char *socket_opt, int ready_fd)
 		    fdp_strerror(address ? rc : FDP_EADDRLEN));
 		return EXIT_USAGE;
 	}
-	if ((b->takeover_sock = cmd_connect("serve", address, &status)) == -1)
+	if ((b->takeover_sock = cmd_connect_unchecked("serve", address,
+	    &status)) == -1)
 		return status;
 	if (fdp_peer_cred(b->takeover_sock, &cred) != 0 ||
 	    (cred.uid != geteuid() && cred.uid != 0 && geteuid() != 0)) {
@@ -1284,23 +1596,120 @@ broker_take_over(struct broker *b, const char *socket_opt, int ready_fd)
 	return status;
 }
 
+/* getopt values of serve's long-only options that have no letter. */
+#define SERVE_OPT_FDSTORE	0x200
+#define SERVE_OPT_TAKEOVER	0x201
+
 static const struct option serve_options[] = {
-	{ "socket",	required_argument,	NULL,	's' },
-	{ "ready-fd",	required_argument,	NULL,	'r' },
-	{ "fdstore",	no_argument,		NULL,	'F' },
-	{ "takeover",	no_argument,		NULL,	'T' },
-	{ "verbose",	no_argument,		NULL,	'v' },
-	{ "help",	no_argument,		NULL,	'h' },
-	{ NULL,		0,			NULL,	0 }
+	{ "socket",		required_argument,	NULL,	's' },
+	{ "ready-fd",		required_argument,	NULL,	'r' },
+	{ "fdstore",		no_argument,		NULL,	SERVE_OPT_FDSTORE },
+	{ "takeover",		no_argument,		NULL,	SERVE_OPT_TAKEOVER },
+	{ "allow",		required_argument,	NULL,	'a' },
+	{ "rules",		required_argument,	NULL,	'R' },
+	{ "mode",		required_argument,	NULL,	'm' },
+	{ "max-fds",		required_argument,	NULL,	'F' },
+	{ "max-clients",	required_argument,	NULL,	'C' },
+	{ "client-timeout",	required_argument,	NULL,	'T' },
+	{ "verbose",		no_argument,		NULL,	'v' },
+	{ "help",		no_argument,		NULL,	'h' },
+	{ NULL,			0,			NULL,	0 }
 };
+
+/* --mode: an octal mode of at most 0777 for the socket file. */
+static int
+serve_parse_mode(const char *text, mode_t *mode)
+{
+	char *end;
+	unsigned long v;
+
+	v = strtoul(text, &end, 8);
+	if (*text < '0' || *text > '7' || *end != '\0' || v > 0777 ||
+	    (v & 0600) != 0600) {
+		cmd_warn("serve", "--mode %s: not an octal mode from 0600 to "
+		    "0777 that lets the owner read and write", text);
+		return -1;
+	}
+	*mode = (mode_t)v;
+	return 0;
+}
+
+/* A positive count for --max-fds, --max-clients; -1 says why it is not one. */
+static int
+serve_parse_count(const char *opt, const char *text, size_t *count)
+{
+	int v = cmd_parse_int(text);
+
+	if (v <= 0) {
+		cmd_warn("serve", "--%s %s: not a positive number", opt, text);
+		return -1;
+	}
+	*count = (size_t)v;
+	return 0;
+}
+
+/* The options that keep a broker safe on a shared machine; -1 on bad ones. */
+static int
+serve_hardening_option(struct broker *b, int ch, const char *arg)
+{
+	char err[1024];
+	int v;
+
+	switch (ch) {
+	case 'a':
+		if (access_rules_add(&b->policy.allow, arg, err,
+		    sizeof(err)) == 0)
+			return 0;
+		cmd_warn("serve", "--allow %s: %s", arg, err);
+		return -1;
+	case 'R':
+		b->policy.path = arg;
+		if (access_policy_load(&b->policy, err, sizeof(err)) == 0)
+			return 0;
+		cmd_warn("serve", "--rules: %s", err);
+		return -1;
+	case 'm':
+		return serve_parse_mode(arg, &b->mode);
+	case 'F':
+		return serve_parse_count("max-fds", arg, &b->limits.max_fds);
+	case 'C':
+		return serve_parse_count("max-clients", arg,
+		    &b->limits.max_clients);
+	default:
+		if ((v = cmd_parse_int(arg)) < 0) {
+			cmd_warn("serve", "--client-timeout %s: not a number "
+			    "of seconds", arg);
+			return -1;
+		}
+		b->limits.client_timeout = (unsigned)v;
+		return 0;
+	}
+}
+
+/*
+ * A broker as serve and peer mode both start it: only its own uid and root
+ * allowed, a 0600 socket, the default limits, nothing open yet.
+ */
+static void
+broker_init(struct broker *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->mode = 0600;
+	b->policy.owner = geteuid();
+	limits_init(&b->limits);
+	b->dir_fd = -1;
+	b->notify_fd = -1;
+	b->takeover_sock = -1;
+}
 
 static int
 serve_run(int argc, char **argv)
 {
 	struct broker b;
 	const char *socket_opt = NULL;
-	int ch, ready_fd = -1, fdstore = 0, takeover = 0, status;
+	int ch, ready_fd = -1, fdstore = 0, takeover = 0, status = EXIT_USAGE;
 
+	broker_init(&b);
 	while ((ch = getopt_long(argc, argv, "+s:vh", serve_options, NULL)) != -1) {
 		switch (ch) {
 		case 's':
@@ -1309,10 +1718,10 @@ serve_run(int argc, char **argv)
 		case 'v':
 			cmd_verbose = 1;
 			break;
-		case 'F':
+		case SERVE_OPT_FDSTORE:
 			fdstore = 1;
 			break;
-		case 'T':
+		case SERVE_OPT_TAKEOVER:
 			takeover = 1;
 			break;
 		case 'r':
@@ -1320,51 +1729,63 @@ serve_run(int argc, char **argv)
 			if (!fdp_fd_is_open(ready_fd)) {
 				cmd_warn("serve", "--ready-fd %s: not an open "
 				    "file descriptor", optarg);
-				return EXIT_USAGE;
+				goto out;
 			}
 			break;
+		case 'a':
+		case 'R':
+		case 'm':
+		case 'F':
+		case 'C':
+		case 'T':
+			if (serve_hardening_option(&b, ch, optarg) == -1)
+				goto out;
+			break;
 		case 'h':
-			return cmd_usage(&cmd_serve, stdout, 0);
+			status = cmd_usage(&cmd_serve, stdout, 0);
+			goto out;
 		default:
-			return cmd_usage(&cmd_serve, stderr, EXIT_USAGE);
+			cmd_usage(&cmd_serve, stderr, EXIT_USAGE);
+			goto out;
 		}
 	}
-	if (optind != argc)
-		return cmd_usage(&cmd_serve, stderr, EXIT_USAGE);
+	if (optind != argc) {
+		cmd_usage(&cmd_serve, stderr, EXIT_USAGE);
+		goto out;
+	}
 	if (fdstore && takeover) {
 		cmd_warn("serve",
 		    "--fdstore and --takeover do not go together");
-		return EXIT_USAGE;
+		goto out;
 	}
-	memset(&b, 0, sizeof(b));
-	b.notify_fd = -1;
-	b.takeover_sock = -1;
 	if (takeover)
-		return broker_take_over(&b, socket_opt, ready_fd);
-	if ((status = serve_inherited(&b, fdstore)) == -1)
-		return EXIT_SYSTEM;
-	if (status == 1 && socket_opt != NULL) {
+		status = broker_take_over(&b, socket_opt, ready_fd);
+	else if ((status = serve_inherited(&b, fdstore)) == -1)
+		status = EXIT_SYSTEM;
+	else if (status == 1 && socket_opt != NULL) {
 		cmd_warn("serve", "-s %s: the broker was handed its socket "
 		    "through LISTEN_FDS; drop -s", socket_opt);
 		close(b.listen_fd);
 		serve_inherited_close(&b);
-		return EXIT_USAGE;
-	}
-	b.fdstore = fdstore;
-	if (fdstore)
-		b.notify_fd = fdstore_open("serve", &status);
-	else
-		b.notify_fd = cmd_notify_open("serve");
-	if (fdstore && b.notify_fd == -1) {
-		if (b.activated)
-			close(b.listen_fd);
+		status = EXIT_USAGE;
+	} else {
+		b.fdstore = fdstore;
+		if (fdstore)
+			b.notify_fd = fdstore_open("serve", &status);
+		else
+			b.notify_fd = cmd_notify_open("serve");
+		if (fdstore && b.notify_fd == -1) {
+			if (b.activated)
+				close(b.listen_fd);
+		} else
+			status = broker_serve_at(&b, "serve", socket_opt,
+			    ready_fd);
 		serve_inherited_close(&b);
-		return status;
+		if (b.notify_fd >= 0)
+			close(b.notify_fd);
 	}
-	status = broker_serve_at(&b, "serve", socket_opt, ready_fd);
-	serve_inherited_close(&b);
-	if (b.notify_fd >= 0)
-		close(b.notify_fd);
+out:
+	access_policy_free(&b.policy);
 	return status;
 }
 
@@ -1375,9 +1796,8 @@ serve_peer(const char *cmd, const char *socket_opt, struct fdp_reply *r,
 	struct broker b;
 	int status;
 
-	memset(&b, 0, sizeof(b));
-	b.notify_fd = -1;
-	b.takeover_sock = -1;
+	broker_init(&b);
+	b.limits.max_clients = 1;
 	b.peer = 1;
 	b.peer_out = r;
 	b.peer_name = name;
@@ -1393,16 +1813,29 @@ serve_peer(const char *cmd, const char *socket_opt, struct fdp_reply *r,
 const struct cmd_entry cmd_serve = {
 	"serve",
 	"serve [-v] [-s ADDR] [--ready-fd N] [--fdstore | --takeover]\n"
+	"      [--allow SPEC]... [--rules FILE] [--mode MODE]\n"
+	"      [--max-fds N] [--max-clients N] [--client-timeout SECONDS]\n"
 	"Run the broker: hold named groups of fds until SIGTERM or SIGINT.\n"
-	"  -s, --socket ADDR  address to listen on (path or @abstract); not\n"
-	"                     with a socket handed over through LISTEN_FDS\n"
-	"      --ready-fd N   write a newline to fd N once accepting\n"
-	"      --fdstore      mirror the groups in the service manager's fd\n"
-	"                     store ($NOTIFY_SOCKET) and adopt those it hands\n"
-	"                     back through LISTEN_FDS on start\n"
-	"      --takeover     take the place of the broker running at ADDR:\n"
-	"                     its socket, groups and clients; it exits 0\n"
-	"  -v, --verbose      log each request and reply to stderr\n"
+	"  -s, --socket ADDR         address to listen on (path or @abstract); not\n"
+	"                            with a socket handed over through LISTEN_FDS\n"
+	"      --ready-fd N          write a newline to fd N once accepting\n"
+	"      --fdstore             mirror the groups in the service manager's\n"
+	"                            fd store ($NOTIFY_SOCKET) and adopt those it\n"
+	"                            hands back through LISTEN_FDS on start\n"
+	"      --takeover            take the place of the broker running at\n"
+	"                            ADDR: its socket, groups and clients; it\n"
+	"                            exits 0\n"
+	"      --allow SPEC          let another uid or gid in: uid=N, user=NAME,\n"
+	"                            gid=N or group=NAME, then optionally\n"
+	"                            ops=store+retrieve+list+delete, names=GLOB\n"
+	"      --rules FILE          more SPECs, one a line; reread on SIGHUP\n"
+	"      --mode MODE           the path socket's mode (default 0600)\n"
+	"      --max-fds N           fds the broker may hold in groups\n"
+	"      --max-clients N       clients connected at once (default 1024)\n"
+	"      --client-timeout SEC  drop a client idle this long (default 60,\n"
+	"                            0 never; a client waiting with --wait is\n"
+	"                            not idle)\n"
+	"  -v, --verbose             log each request and reply to stderr\n"
 	"With LISTEN_FDS (systemd socket activation) it serves on the listening\n"
 	"SOCK_SEQPACKET socket handed over; with NOTIFY_SOCKET it sends READY=1,\n"
 	"STATUS= and STOPPING=1 to the service manager.\n",

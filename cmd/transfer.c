@@ -150,6 +150,7 @@ static const struct option transfer_options[] = {
 	{ "move",	no_argument,		NULL,	'm' },
 	{ "replace",	no_argument,		NULL,	'r' },
 	{ "verbose",	no_argument,		NULL,	'v' },
+	CMD_TRUST_UID_OPTION,
 	{ "help",	no_argument,		NULL,	'h' },
 	{ NULL,		0,			NULL,	0 }
 };
@@ -172,6 +173,10 @@ transfer_run(int argc, char **argv)
 			break;
 		case 'v':
 			cmd_verbose = 1;
+			break;
+		case CMD_OPT_TRUST_UID:
+			if (cmd_trust_uid("transfer", optarg) == -1)
+				return EXIT_USAGE;
 			break;
 		case 'h':
 			return cmd_usage(&cmd_transfer, stdout, 0);
@@ -205,11 +210,12 @@ transfer_run(int argc, char **argv)
 
 const struct cmd_entry cmd_transfer = {
 	"transfer",
-	"transfer [-v] [--move] [--replace] FROM TO\n"
+	"transfer [-v] [--move] [--replace] [--trust-uid N] FROM TO\n"
 	"Copy every group the broker at FROM holds to the broker at TO, each\n"
 	"with the time left of its TTL; FROM keeps any group TO refuses.\n"
 	"  -m, --move         delete each group at FROM once TO holds it\n"
 	"  -r, --replace      replace groups TO already holds under the names\n"
-	"  -v, --verbose      log each protocol step to stderr\n",
+	"  -v, --verbose      log each protocol step to stderr\n"
+	CMD_TRUST_UID_USAGE,
 	transfer_run,
 };

@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,32 +98,32 @@ fdp_path_is_stale(const struct fdp_addr *a, int type)
 	return rc;
 }
 
-/* Bind with a umask that keeps others out when the caller asks for it. */
+/* Bind under a umask that gives a path socket exactly mode; 0: the process's umask. */
 static int
-fdp_bind_unix(int fd, const struct fdp_addr *a, int restrict_mode)
+fdp_bind_unix(int fd, const struct fdp_addr *a, mode_t mode)
 {
 	mode_t old = 0;
 	int rc, saved;
 
-	if (restrict_mode)
-		old = umask(0177);
+	if (mode != 0)
+		old = umask(~mode & 0777);
 	rc = bind(fd, (const struct sockaddr *)&a->sun, a->len);
 	saved = errno;
-	if (restrict_mode)
+	if (mode != 0)
 		umask(old);
 	errno = saved;
 	return rc;
 }
 
-/* Listeners on Unix addresses, for the broker and for `send --listen`. */
-int
-fdp_listen_unix(const struct fdp_addr *a, int type, int restrict_mode)
+/* Bind and listen with the socket file's mode chosen; see fdp_listen_unix. */
+static int
+fdp_listen_unix_mode(const struct fdp_addr *a, int type, mode_t mode)
 {
 	int fd, stale, saved;
 
 	if ((fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0)) == -1)
 		return FDP_ESYS;
-	if (fdp_bind_unix(fd, a, restrict_mode) == -1) {
+	if (fdp_bind_unix(fd, a, mode) == -1) {
 		if (errno != EADDRINUSE)
 			goto fail;
 		stale = fdp_addr_is_abstract(a) ? 0 : fdp_path_is_stale(a, type);
@@ -131,7 +132,7 @@ fdp_listen_unix(const struct fdp_addr *a, int type, int restrict_mode)
 			return FDP_EINUSE;
 		}
 		if (stale == -1 || unlink(a->sun.sun_path) == -1 ||
-		    fdp_bind_unix(fd, a, restrict_mode) == -1)
+		    fdp_bind_unix(fd, a, mode) == -1)
 			goto fail;
 	}
 	if (type != SOCK_DGRAM && listen(fd, SOMAXCONN) == -1) {
@@ -146,6 +147,96 @@ fail:
 	close(fd);
 	errno = saved;
 	return FDP_ESYS;
+}
+
+/* Listeners on Unix addresses, for the broker and for `send --listen`. */
+int
+fdp_listen_unix(const struct fdp_addr *a, int type, int restrict_mode)
+{
+	return fdp_listen_unix_mode(a, type, restrict_mode ? 0600 : 0);
+}
+
+/*
+ * Open directory name inside dir without following a symlink unless root or
+ * we own it, creating it 0700 when it is missing. Returns an O_PATH fd.
+ */
+static int
+fdp_open_dir_step(int dir, const char *name)
+{
+	struct stat st;
+	int fd, flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+
+	fd = openat(dir, name, flags | O_NOFOLLOW);
+	if (fd == -1 && errno == ENOENT) {
+		if (mkdirat(dir, name, 0700) == -1 && errno != EEXIST)
+			return -1;
+		fd = openat(dir, name, flags | O_NOFOLLOW);
+	}
+	if (fd >= 0 || (errno != ENOTDIR && errno != ELOOP))
+		return fd;
+	if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == -1)
+		return -1;
+	if (!S_ISLNK(st.st_mode)) {
+		errno = ENOTDIR;
+		return -1;
+	}
+	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		errno = ELOOP;
+		return -1;
+	}
+	return openat(dir, name, flags);
+}
+
+/* Walk the directories of path (modified) and return the last one, opened. */
+static int
+fdp_open_parent(char *path, char **base)
+{
+	char *slash, *name, *save = NULL;
+	int dir, next;
+
+	if ((slash = strrchr(path, '/')) == NULL) {
+		*base = path;
+		return open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	}
+	*slash = '\0';
+	*base = slash + 1;
+	dir = open(path[0] == '\0' || path[0] == '/' ? "/" : ".",
+	    O_PATH | O_DIRECTORY | O_CLOEXEC);
+	for (name = strtok_r(path, "/", &save); dir >= 0 && name != NULL;
+	    name = strtok_r(NULL, "/", &save)) {
+		next = fdp_open_dir_step(dir, name);
+		close(dir);
+		dir = next;
+	}
+	return dir;
+}
+
+int
+fdp_listen_broker(const struct fdp_addr *a, mode_t mode,
+    struct fdp_addr *bound, int *dirfd)
+{
+	char path[sizeof(a->sun.sun_path)], inside[64 + sizeof(path)], *base;
+	int fd, saved;
+
+	*bound = *a;
+	*dirfd = -1;
+	if (fdp_addr_is_abstract(a))
+		return fdp_listen_unix_mode(a, SOCK_SEQPACKET, mode);
+	memcpy(path, a->sun.sun_path, sizeof(path));
+	if ((*dirfd = fdp_open_parent(path, &base)) == -1)
+		return FDP_ESYS;
+	snprintf(inside, sizeof(inside), "/proc/self/fd/%d/%s", *dirfd, base);
+	if (*base == '\0')
+		fd = FDP_EADDR;
+	else if ((fd = fdp_addr_parse(inside, bound)) == 0)
+		fd = fdp_listen_unix_mode(bound, SOCK_SEQPACKET, mode);
+	if (fd < 0) {
+		saved = errno;
+		close(*dirfd);
+		*dirfd = -1;
+		errno = saved;
+	}
+	return fd;
 }
 
 /* Clients, and the tests, connect with a plain blocking connect. */

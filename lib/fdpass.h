@@ -111,6 +111,20 @@ const char	*fdp_broker_address(const char *option, char *buf, size_t len);
 int		 fdp_listen_unix(const struct fdp_addr *a, int type,
 		    int restrict_mode);
 
+/*
+ * The broker's listener (SOCK_SEQPACKET), safe on a shared machine: a path
+ * socket gets exactly mode (e.g. 0600); missing directories leading to it are
+ * created 0700; no directory on the way is reached through a symlink that
+ * neither root nor we own; and the socket is bound inside the directory as
+ * opened (through /proc/self/fd), so swapping a directory for a symlink
+ * after the check redirects nothing. bound receives the address to unlink
+ * with, *dirfd the directory held open for that (-1 for an abstract
+ * address); the caller closes *dirfd after unlinking. On failure neither
+ * needs closing.
+ */
+int		 fdp_listen_broker(const struct fdp_addr *a, mode_t mode,
+		    struct fdp_addr *bound, int *dirfd);
+
 /* Connect to a Unix address; returns a close-on-exec, blocking fd. */
 int		 fdp_connect_unix(const struct fdp_addr *a, int type);
 

@@ -37,6 +37,7 @@ static const char *const fdp_status_words[FDP_S_COUNT] = {
 	[FDP_S_TRUNCATED] = "the broker could not take every file descriptor (it is out of file descriptors)",
 	[FDP_S_FULL] = "broker full",
 	[FDP_S_UNSUPPORTED] = "operation not supported by the broker",
+	[FDP_S_DENIED] = "permission denied",
 	[FDP_S_TIMEOUT] = "timed out waiting for the name to be stored",
 	[FDP_S_TAKEOVER_DENIED] = "takeover refused: only the broker's own user or root may take it over",
 };

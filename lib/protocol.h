@@ -83,6 +83,7 @@ struct fdp_wire_client {
 #define FDP_S_TRUNCATED		7	/* the broker could not take every fd attached */
 #define FDP_S_FULL		8	/* the broker holds as much as it may */
 #define FDP_S_UNSUPPORTED	9	/* unknown op */
+#define FDP_S_DENIED		10	/* the client's uid and gid are not allowed this */
 #define FDP_S_TIMEOUT		11	/* RETRIEVE with FDP_F_WAIT: not stored in time */
 #define FDP_S_TAKEOVER_DENIED	30	/* TAKEOVER from another user than the broker's or root */
 #define FDP_S_COUNT		31

@@ -3,28 +3,6 @@
 
 load helpers
 
-# Start `fdpass $@` in the background, output in $TMP/peer.out and
-# $TMP/peer.err, and wait until its socket file is there.
-start_peer() {
-	"$FDPASS" "$@" >"$TMP/peer.out" 2>"$TMP/peer.err" &
-	PEER_PID=$!
-	for i in $(seq 100); do
-		[ -S "$TMP/peer.sock" ] && return 0
-		sleep 0.1
-	done
-	fail "the peer did not listen"
-}
-
-# send to the peer; a connect that came between bind and listen is retried.
-send_to_peer() {
-	for i in $(seq 50); do
-		"$FDPASS" send -s "$TMP/peer.sock" "$@" && return 0
-		[ "$?" -eq 3 ] || return 1
-		sleep 0.1
-	done
-	return 1
-}
-
 @test "recv --listen takes one send, describes it and exits" {
 	start_peer recv --listen -s "$TMP/peer.sock"
 	send_to_peer --file /etc/hostname --listen tcp:127.0.0.1:0 hello

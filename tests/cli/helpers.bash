@@ -21,23 +21,30 @@ start_broker() {
 	mkfifo "$ready"
 	"$FDPASS" serve "$@" --ready-fd 3 3>"$ready" 4>&- 5>&- &
 	BROKER_PID=$!
-	# The broker closes the fd right after the newline: wait for that too,
-	# so that no test counts it among the broker's fds.
-	{ read -r -t 10 _ && timeout 10 cat >/dev/null; } <"$ready" ||
-	    fail "broker did not become ready"
+	wait_ready "$ready"
 	rm -f "$ready"
 	wait_for_ready_fd_closed
 }
 
 # The broker closes --ready-fd just after writing to it: wait for that, so
-# that a test counting the broker's fds from now on does not count it.
+# that a test counting the broker's fds from now on does not count it. A
+# client the broker accepts meanwhile may get fd 3 again: only the fifo
+# there counts.
 wait_for_ready_fd_closed() {
 	local i
 	for i in $(seq 100); do
-		[ -e "/proc/$BROKER_PID/fd/3" ] || return 0
-		sleep 0.1
+		case $(readlink "/proc/$BROKER_PID/fd/3" 2>/dev/null) in
+		*/ready.*) sleep 0.1 ;;
+		*) return 0 ;;
+		esac
 	done
 	fail "broker did not close its --ready-fd"
+}
+
+# Wait for a broker's readiness line on the fifo $1 and for the broker to
+# close the fifo, so that no count of the broker's fds sees it.
+wait_ready() {
+	[ "$(timeout 10 cat "$1" | wc -l)" -ge 1 ] || fail "broker did not become ready"
 }
 
 # Stop the broker with SIGTERM and check it exits 0.
@@ -66,12 +73,20 @@ broker_fd_count_is() {
 	fail "broker holds $(broker_fd_count) fds, expected $1"
 }
 
+# A broker still running is stopped with SIGTERM, so that one run under
+# valgrind can report, and killed if it has not exited within 20 s.
 common_teardown() {
+	local i
 	if [ -n "$NOTIFY_PID" ]; then
 		kill "$NOTIFY_PID" 2>/dev/null || :
 		wait "$NOTIFY_PID" 2>/dev/null || :
 	fi
 	if [ -n "$BROKER_PID" ]; then
+		kill -TERM "$BROKER_PID" 2>/dev/null || :
+		for i in $(seq 200); do
+			kill -0 "$BROKER_PID" 2>/dev/null || break
+			sleep 0.1
+		done
 		kill -KILL "$BROKER_PID" 2>/dev/null || :
 		wait "$BROKER_PID" 2>/dev/null || :
 	fi
@@ -84,6 +99,22 @@ setup() {
 
 teardown() {
 	common_teardown
+}
+
+# Run a command as nobody (uid and gid 65534, no other groups); the tests
+# that need another uid run only as root.
+as_nobody() {
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$@"
+}
+
+need_root() {
+	[ "$(id -u)" = 0 ] || skip "needs root to act as another uid"
+	command -v setpriv >/dev/null || skip "needs setpriv"
+}
+
+# Let nobody reach the test's directory, so it may connect to a socket there.
+open_tmp_to_nobody() {
+	chmod 711 "$TMP"
 }
 
 # Wait up to 10 s for $3 (default 1) lines matching the extended regexp $2
@@ -131,4 +162,26 @@ wait_for() {
 # Wait until the notification log holds a line matching a fixed string.
 notified() {
 	wait_for grep -qF -- "$1" "$TMP/notify.log"
+}
+
+# Start `fdpass $@` in the background, output in $TMP/peer.out and
+# $TMP/peer.err, and wait until its socket file is there.
+start_peer() {
+	"$FDPASS" "$@" >"$TMP/peer.out" 2>"$TMP/peer.err" &
+	PEER_PID=$!
+	for i in $(seq 100); do
+		[ -S "$TMP/peer.sock" ] && return 0
+		sleep 0.1
+	done
+	fail "the peer did not listen"
+}
+
+# send to the peer; a connect that came between bind and listen is retried.
+send_to_peer() {
+	for i in $(seq 50); do
+		"$FDPASS" send -s "$TMP/peer.sock" "$@" && return 0
+		[ "$?" -eq 3 ] || return 1
+		sleep 0.1
+	done
+	return 1
 }

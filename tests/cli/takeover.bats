@@ -164,19 +164,21 @@ take_over_fake() {
 	setpriv --reuid=65534 --regid=65534 --clear-groups \
 	    "$FDPASS" serve -s "$sock" 2>/dev/null &
 	OLD_PID=$!
+	# root's clients trust a broker of nobody's only when told to
 	for i in $(seq 100); do
-		"$FDPASS" list -s "$sock" >/dev/null 2>&1 && break
+		"$FDPASS" list --trust-uid 65534 -s "$sock" >/dev/null 2>&1 &&
+		    break
 		sleep 0.1
 	done
-	"$FDPASS" send -s "$sock" --file /etc/hostname theirs
+	"$FDPASS" send --trust-uid 65534 -s "$sock" --file /etc/hostname theirs
 	chmod 666 "$sock"
 	run setpriv --reuid=65533 --regid=65533 --clear-groups \
 	    "$FDPASS" serve --takeover -s "$sock"
 	assert_failure 1
 	assert_output "fdpass: serve: --takeover: the broker at $sock runs as another user; only that user or root may take it over"
-	run "$FDPASS" list -s "$sock"
+	run "$FDPASS" list --trust-uid 65534 -s "$sock"
 	assert_output theirs
-	# root may take over anyone's broker
+	# root may take over anyone's broker, without --trust-uid
 	start_broker --takeover -s "$sock"
 	wait_for_exit "$OLD_PID"
 	OLD_PID=
@@ -229,17 +231,12 @@ take_over_fake() {
 }
 
 @test "a peer (recv --listen), which has no takeover, answers UNSUPPORTED" {
-	"$FDPASS" recv --listen -s "$TMP/peer.sock" >"$TMP/peer.out" 2>&1 &
-	peer=$!
-	for i in $(seq 100); do
-		[ -S "$TMP/peer.sock" ] && break
-		sleep 0.1
-	done
+	start_peer recv --listen -s "$TMP/peer.sock"
 	run "$FDPASS" serve --takeover -s "$TMP/peer.sock"
 	assert_failure 1
 	assert_output "fdpass: serve: --takeover: operation not supported by the broker"
-	wait "$peer" || :
-	run cat "$TMP/peer.out"
+	wait "$PEER_PID" || :
+	run cat "$TMP/peer.err"
 	assert_output "fdpass: recv: the sender left without storing a group"
 }
 
@@ -251,4 +248,26 @@ take_over_fake() {
 	run "$FDPASS" serve --takeover --fdstore
 	assert_failure 2
 	assert_output "fdpass: serve: --fdstore and --takeover do not go together"
+}
+
+@test "the new broker judges by its own rules: a waiter they deny hears so" {
+	need_root
+	stop_broker
+	open_tmp_to_nobody
+	start_broker --mode 0666 --allow uid=65534,ops=retrieve+list,names=web \
+	    -v 2>"$TMP/old.log"
+	as_nobody "$FDPASS" recv --wait=30 web >"$TMP/out" 2>&1 &
+	pid=$!
+	wait_for_line "$TMP/old.log" 'name="web"'
+	take_over		# with no --allow: its own uid and root only
+	wait_for_exit "$OLD_PID"
+	OLD_PID=
+	rc=0
+	wait "$pid" || rc=$?
+	[ "$rc" -eq 1 ]
+	run cat "$TMP/out"
+	assert_output "fdpass: recv: web: permission denied"
+	run as_nobody "$FDPASS" list
+	assert_failure 1
+	assert_output "fdpass: list: permission denied"
 }

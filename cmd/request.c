@@ -1,0 +1,71 @@
+/* request.c: whether a request record is one the broker can act on. */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+
+#include "request.h"
+
+/*
+ * FDP_F_TTL and FDP_F_WAIT put a uint32_t before the name: take it off
+ * (req->arg stays 0 without the flag); -1 if the payload is too short for it.
+ */
+static int
+request_arg(struct request *req, uint32_t flag)
+{
+	if ((req->h.flags & flag) == 0)
+		return 0;
+	if (req->len < sizeof(req->arg))
+		return -1;
+	memcpy(&req->arg, req->name, sizeof(req->arg));
+	req->name += sizeof(req->arg);
+	req->len -= sizeof(req->arg);
+	return 0;
+}
+
+/* What each op demands of fds and name, checked before any state is touched. */
+static uint32_t
+request_check_op(struct request *req, size_t nfds)
+{
+	switch (req->h.op) {
+	case FDP_OP_STORE:
+		if (nfds == 0)
+			return FDP_S_NOFDS;
+		if (request_arg(req, FDP_F_TTL) == -1 ||
+		    ((req->h.flags & FDP_F_TTL) != 0 && req->arg == 0))
+			return FDP_S_MALFORMED;
+		return (uint32_t)fdp_name_check(req->name, req->len);
+	case FDP_OP_RETRIEVE:
+		if (nfds > 0 || request_arg(req, FDP_F_WAIT) == -1)
+			return FDP_S_MALFORMED;
+		return (uint32_t)fdp_name_check(req->name, req->len);
+	case FDP_OP_DELETE:
+		if (nfds > 0)
+			return FDP_S_MALFORMED;
+		return (uint32_t)fdp_name_check(req->name, req->len);
+	case FDP_OP_LIST:
+	case FDP_OP_TAKEOVER:
+		return nfds > 0 ? FDP_S_MALFORMED : FDP_S_OK;
+	default:
+		return FDP_S_UNSUPPORTED;
+	}
+}
+
+uint32_t
+request_decode(const void *rec, size_t len, size_t nfds, struct request *req)
+{
+	int rc;
+
+	memset(req, 0, sizeof(*req));
+	rc = fdp_header_check(rec, len, &req->h);
+	if (rc == FDP_EPROTO) {
+		req->h.op = 0;
+		return FDP_S_MALFORMED;
+	}
+	if (rc == FDP_EVERSION)
+		return FDP_S_VERSION;
+	req->name = (const char *)rec + sizeof(req->h);
+	req->len = len - sizeof(req->h);
+	return request_check_op(req, nfds);
+}

@@ -1,0 +1,36 @@
+/*
+ * request.h: decoding one request record as the broker receives it, apart
+ * from the event loop so that a fuzzer can drive it with arbitrary bytes.
+ */
+#ifndef FDPASS_REQUEST_H
+#define FDPASS_REQUEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fdpass.h"
+
+/* The largest request the broker reads; a longer one is MALFORMED. */
+#define REQUEST_MAX_LEN	4096
+
+/* A decoded request; name points into the record. */
+struct request {
+	struct fdp_wire_header	 h;	/* h.op is 0 when the header did not parse */
+	uint32_t		 arg;	/* FDP_F_TTL or FDP_F_WAIT's argument; 0 without */
+	const char		*name;	/* the name (the payload, less arg); NULL
+					   when the header did not parse */
+	size_t			 len;	/* bytes of name */
+};
+
+/*
+ * Decode a record of len bytes that arrived with nfds fds: FDP_S_OK when the
+ * broker may act on it, else the status that refuses it. req->h.op is the op
+ * to answer either way. Protocol 2: STORE, RETRIEVE and DELETE carry a name,
+ * after a uint32_t when FDP_F_TTL (STORE, not 0) or FDP_F_WAIT (RETRIEVE) is
+ * set; only STORE carries fds; LIST and TAKEOVER carry none and their payload
+ * is ignored.
+ */
+uint32_t	 request_decode(const void *rec, size_t len, size_t nfds,
+		    struct request *req);
+
+#endif
