@@ -78,6 +78,71 @@ cmd_trust_uid(const char *cmd, const char *arg)
 	return 0;
 }
 
+/* Hand each entry of one LIST reply record to fn, checking every length. */
+static int
+list_record_each(const struct fdp_reply *r,
+    int (*fn)(const struct fdp_wire_entry *, const char *, void *), void *arg)
+{
+	struct fdp_wire_entry e;
+	const unsigned char *p = r->payload;
+	size_t len = r->len;
+	char name[256];
+	int rc;
+
+	while (len > 0) {
+		if (len < sizeof(e))
+			return FDP_EPROTO;
+		memcpy(&e, p, sizeof(e));
+		if (e.name_len == 0 || e.name_len > 255 ||
+		    len - sizeof(e) < e.name_len)
+			return FDP_EPROTO;
+		memcpy(name, p + sizeof(e), e.name_len);
+		name[e.name_len] = '\0';
+		if ((rc = fn(&e, name, arg)) != 0)
+			return rc;
+		p += sizeof(e) + e.name_len;
+		len -= sizeof(e) + e.name_len;
+	}
+	return 0;
+}
+
+int
+cmd_list_each(const char *cmd, int sock, struct fdp_reply *r,
+    int (*fn)(const struct fdp_wire_entry *, const char *, void *), void *arg)
+{
+	int rc;
+
+	rc = cmd_call(cmd, sock, FDP_OP_LIST, 0, 0, NULL, NULL, 0, r);
+	while (rc == 0 && r->h.status == FDP_S_OK) {
+		if ((rc = list_record_each(r, fn, arg)) != 0)
+			return rc;
+		if ((r->h.flags & FDP_F_MORE) == 0)
+			return 0;
+		rc = cmd_reply_recv(cmd, sock, FDP_OP_LIST, r);
+	}
+	return rc;
+}
+
+int
+cmd_common_option(const struct cmd_entry *c, int ch, const char *arg,
+    const char **socket_opt)
+{
+	switch (ch) {
+	case 's':
+		*socket_opt = arg;
+		return -1;
+	case 'v':
+		cmd_verbose = 1;
+		return -1;
+	case CMD_OPT_TRUST_UID:
+		return cmd_trust_uid(c->name, arg) == -1 ? EXIT_USAGE : -1;
+	case 'h':
+		return cmd_usage(c, stdout, 0);
+	default:
+		return cmd_usage(c, stderr, EXIT_USAGE);
+	}
+}
+
 /* Refuse an impostor before any fd is sent to it or taken from it. */
 static int
 cmd_broker_trusted(const char *cmd, int fd, const char *address)

@@ -92,6 +92,17 @@ int	 cmd_get_group(const char *cmd, int sock, const char *name,
 int	 serve_peer(const char *cmd, const char *socket_opt,
 	    struct fdp_reply *r, char *name);
 
+/*
+ * LIST at sock, calling fn with each entry of every reply record in turn
+ * (name as a C string); stops at fn's first nonzero return and returns it.
+ * Otherwise 0 once the last record is done (r->h.status says whether the
+ * broker refused), FDP_EPROTO for an entry that does not parse, or an
+ * FDP_E* code.
+ */
+int	 cmd_list_each(const char *cmd, int sock, struct fdp_reply *r,
+	    int (*fn)(const struct fdp_wire_entry *, const char *, void *),
+	    void *arg);
+
 /* Print "fdpass: CMD: message" to stderr. */
 void	 cmd_warn(const char *cmd, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
@@ -120,6 +131,24 @@ int	 cmd_name_ok(const char *cmd, const char *name);
  * Prints why and returns -1 when N is not a uid.
  */
 int	 cmd_trust_uid(const char *cmd, const char *arg);
+
+/*
+ * The options every client command takes, ending its option table: -v,
+ * --trust-uid and -h (a command with a broker address puts -s before them).
+ */
+#define CMD_COMMON_OPTIONS \
+	{ "verbose",	no_argument,		NULL,	'v' }, \
+	CMD_TRUST_UID_OPTION, \
+	{ "help",	no_argument,		NULL,	'h' }, \
+	{ NULL,		0,			NULL,	0 }
+
+/*
+ * The default: arm of every client command's option switch: -s (into
+ * *socket_opt), -v, --trust-uid, -h and unknown options. Returns -1 to go
+ * on parsing, or the exit status the command returns now (0 after --help).
+ */
+int	 cmd_common_option(const struct cmd_entry *c, int ch, const char *arg,
+	    const char **socket_opt);
 
 /*
  * Connect to the broker named by -s (or the default) and check who runs it:

@@ -10,10 +10,7 @@
 
 static const struct option delete_options[] = {
 	{ "socket",	required_argument,	NULL,	's' },
-	{ "verbose",	no_argument,		NULL,	'v' },
-	CMD_TRUST_UID_OPTION,
-	{ "help",	no_argument,		NULL,	'h' },
-	{ NULL,		0,			NULL,	0 }
+	CMD_COMMON_OPTIONS
 };
 
 static int
@@ -26,20 +23,10 @@ delete_run(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "s:vh", delete_options,
 	    NULL)) != -1) {
 		switch (ch) {
-		case 's':
-			socket_opt = optarg;
-			break;
-		case 'v':
-			cmd_verbose = 1;
-			break;
-		case CMD_OPT_TRUST_UID:
-			if (cmd_trust_uid("delete", optarg) == -1)
-				return EXIT_USAGE;
-			break;
-		case 'h':
-			return cmd_usage(&cmd_delete, stdout, 0);
 		default:
-			return cmd_usage(&cmd_delete, stderr, EXIT_USAGE);
+			if ((status = cmd_common_option(&cmd_delete, ch, optarg,
+			    &socket_opt)) != -1)
+				return status;
 		}
 	}
 	if (optind >= argc)

@@ -35,11 +35,11 @@ struct list_how {
 	int	json;
 };
 
-/* Keep one entry; FDP_ESYS when out of memory. */
+/* Keep one entry (cmd_list_each's fn); FDP_ESYS when out of memory. */
 static int
-entry_add(struct name_list *nl, const struct fdp_wire_entry *e,
-    const unsigned char *name)
+entry_add(const struct fdp_wire_entry *e, const char *name, void *arg)
 {
+	struct name_list *nl = arg;
 	struct list_entry *entries;
 	char *text;
 
@@ -56,28 +56,6 @@ entry_add(struct name_list *nl, const struct fdp_wire_entry *e,
 	memcpy(nl->text + nl->len, name, e->name_len);
 	nl->len += e->name_len;
 	nl->text[nl->len++] = '\0';
-	return 0;
-}
-
-/* Take the entries of one LIST reply record; FDP_EPROTO if they do not parse. */
-static int
-names_add(struct name_list *nl, const unsigned char *p, size_t len)
-{
-	struct fdp_wire_entry e;
-	int rc;
-
-	while (len > 0) {
-		if (len < sizeof(e))
-			return FDP_EPROTO;
-		memcpy(&e, p, sizeof(e));
-		if (e.name_len == 0 || e.name_len > 255 ||
-		    len - sizeof(e) < e.name_len)
-			return FDP_EPROTO;
-		if ((rc = entry_add(nl, &e, p + sizeof(e))) != 0)
-			return rc;
-		p += sizeof(e) + e.name_len;
-		len -= sizeof(e) + e.name_len;
-	}
 	return 0;
 }
 
@@ -162,16 +140,9 @@ list_names(int sock, const struct list_how *how, struct fdp_reply *r)
 	struct name_list nl = { NULL, 0, NULL, 0 };
 	int rc;
 
-	rc = cmd_call("list", sock, FDP_OP_LIST, 0, 0, NULL, NULL, 0, r);
-	while (rc == 0 && r->h.status == FDP_S_OK) {
-		if ((rc = names_add(&nl, r->payload, r->len)) != 0)
-			break;
-		if ((r->h.flags & FDP_F_MORE) == 0) {
-			rc = names_print(sock, &nl, how, r);
-			break;
-		}
-		rc = cmd_reply_recv("list", sock, FDP_OP_LIST, r);
-	}
+	rc = cmd_list_each("list", sock, r, entry_add, &nl);
+	if (rc == 0 && r->h.status == FDP_S_OK)
+		rc = names_print(sock, &nl, how, r);
 	free(nl.entries);
 	free(nl.text);
 	return cmd_call_status("list", NULL, rc, r);
@@ -181,10 +152,7 @@ static const struct option list_options[] = {
 	{ "socket",	required_argument,	NULL,	's' },
 	{ "long",	no_argument,		NULL,	'l' },
 	{ "json",	no_argument,		NULL,	'j' },
-	{ "verbose",	no_argument,		NULL,	'v' },
-	CMD_TRUST_UID_OPTION,
-	{ "help",	no_argument,		NULL,	'h' },
-	{ NULL,		0,			NULL,	0 }
+	CMD_COMMON_OPTIONS
 };
 
 static int
@@ -198,26 +166,16 @@ list_run(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "s:ljvh", list_options,
 	    NULL)) != -1) {
 		switch (ch) {
-		case 's':
-			socket_opt = optarg;
-			break;
 		case 'l':
 			how.long_form = 1;
 			break;
 		case 'j':
 			how.json = 1;
 			break;
-		case 'v':
-			cmd_verbose = 1;
-			break;
-		case CMD_OPT_TRUST_UID:
-			if (cmd_trust_uid("list", optarg) == -1)
-				return EXIT_USAGE;
-			break;
-		case 'h':
-			return cmd_usage(&cmd_list, stdout, 0);
 		default:
-			return cmd_usage(&cmd_list, stderr, EXIT_USAGE);
+			if ((status = cmd_common_option(&cmd_list, ch, optarg,
+			    &socket_opt)) != -1)
+				return status;
 		}
 	}
 	if (optind != argc)

@@ -159,10 +159,7 @@ static const struct option recv_options[] = {
 	{ "listen",	no_argument,		NULL,	CMD_OPT_PEER },
 	{ "json",	no_argument,		NULL,	'j' },
 	{ "cat",	no_argument,		NULL,	'c' },
-	{ "verbose",	no_argument,		NULL,	'v' },
-	CMD_TRUST_UID_OPTION,
-	{ "help",	no_argument,		NULL,	'h' },
-	{ NULL,		0,			NULL,	0 }
+	CMD_COMMON_OPTIONS
 };
 
 /* --peer takes no NAME and neither --take nor --wait; others one NAME. */
@@ -195,26 +192,16 @@ recv_run(int argc, char **argv)
 			continue;
 		}
 		switch (ch) {
-		case 's':
-			socket_opt = optarg;
-			break;
 		case 'j':
 			out = RECV_JSON;
 			break;
 		case 'c':
 			out = RECV_CAT;
 			break;
-		case 'v':
-			cmd_verbose = 1;
-			break;
-		case CMD_OPT_TRUST_UID:
-			if (cmd_trust_uid("recv", optarg) == -1)
-				return EXIT_USAGE;
-			break;
-		case 'h':
-			return cmd_usage(&cmd_recv, stdout, 0);
 		default:
-			return cmd_usage(&cmd_recv, stderr, EXIT_USAGE);
+			if ((status = cmd_common_option(&cmd_recv, ch, optarg,
+			    &socket_opt)) != -1)
+				return status;
 		}
 	}
 	if (!recv_args_ok(&g, argc - optind))

@@ -194,11 +194,8 @@ static const struct option send_options[] = {
 	{ "flags",	required_argument,	NULL,	'o' },
 	{ "listen",	required_argument,	NULL,	'l' },
 	{ "ttl",	required_argument,	NULL,	't' },
-	{ "verbose",	no_argument,		NULL,	'v' },
 	{ "listen-fds",	no_argument,		NULL,	'F' },
-	CMD_TRUST_UID_OPTION,
-	{ "help",	no_argument,		NULL,	'h' },
-	{ NULL,		0,			NULL,	0 }
+	CMD_COMMON_OPTIONS
 };
 
 static int
@@ -215,12 +212,6 @@ send_run(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "s:rf:o:l:t:vh", send_options,
 	    NULL)) != -1) {
 		switch (ch) {
-		case 's':
-			socket_opt = optarg;
-			break;
-		case 'v':
-			cmd_verbose = 1;
-			break;
 		case 't':
 			if ((ttl = parse_ttl(optarg)) == 0)
 				return EXIT_USAGE;
@@ -246,14 +237,10 @@ send_run(int argc, char **argv)
 		case 'F':
 			listen_fds = 1;
 			break;
-		case CMD_OPT_TRUST_UID:
-			if (cmd_trust_uid("send", optarg) == -1)
-				return EXIT_USAGE;
-			break;
-		case 'h':
-			return cmd_usage(&cmd_send, stdout, 0);
 		default:
-			return cmd_usage(&cmd_send, stderr, EXIT_USAGE);
+			if ((status = cmd_common_option(&cmd_send, ch, optarg,
+			    &socket_opt)) != -1)
+				return status;
 		}
 	}
 	if (listen_fds && (optind < argc || nsrc > 0)) {

@@ -100,27 +100,14 @@ transfer_group(struct transfer *t, const char *name, uint32_t expires_in)
 	transfer_note(t, status);
 }
 
-/* Transfer each group named in one LIST reply record. */
+/* Transfer one group LIST named (cmd_list_each's fn); 1 stops the run. */
 static int
-transfer_entries(struct transfer *t, const unsigned char *p, size_t len)
+transfer_entry(const struct fdp_wire_entry *e, const char *name, void *arg)
 {
-	struct fdp_wire_entry e;
-	char name[256];
+	struct transfer *t = arg;
 
-	while (len > 0 && t->worst < EXIT_SYSTEM) {
-		if (len < sizeof(e))
-			return FDP_EPROTO;
-		memcpy(&e, p, sizeof(e));
-		if (e.name_len == 0 || e.name_len > 255 ||
-		    len - sizeof(e) < e.name_len)
-			return FDP_EPROTO;
-		memcpy(name, p + sizeof(e), e.name_len);
-		name[e.name_len] = '\0';
-		transfer_group(t, name, e.expires_in);
-		p += sizeof(e) + e.name_len;
-		len -= sizeof(e) + e.name_len;
-	}
-	return 0;
+	transfer_group(t, name, e->expires_in);
+	return t->worst < EXIT_SYSTEM ? 0 : 1;
 }
 
 /* LIST at FROM and transfer each group as its entry arrives. */
@@ -129,18 +116,8 @@ transfer_all(struct transfer *t)
 {
 	int rc;
 
-	rc = cmd_call("transfer", t->list_sock, FDP_OP_LIST, 0, 0, NULL, NULL,
-	    0, &list_reply);
-	while (rc == 0 && list_reply.h.status == FDP_S_OK &&
-	    t->worst < EXIT_SYSTEM) {
-		if ((rc = transfer_entries(t, list_reply.payload,
-		    list_reply.len)) != 0)
-			break;
-		if ((list_reply.h.flags & FDP_F_MORE) == 0)
-			return;
-		rc = cmd_reply_recv("transfer", t->list_sock, FDP_OP_LIST,
-		    &list_reply);
-	}
+	rc = cmd_list_each("transfer", t->list_sock, &list_reply,
+	    transfer_entry, t);
 	if (t->worst < EXIT_SYSTEM)
 		transfer_note(t, cmd_call_status("transfer", t->from_addr, rc,
 		    &list_reply));
@@ -149,10 +126,7 @@ transfer_all(struct transfer *t)
 static const struct option transfer_options[] = {
 	{ "move",	no_argument,		NULL,	'm' },
 	{ "replace",	no_argument,		NULL,	'r' },
-	{ "verbose",	no_argument,		NULL,	'v' },
-	CMD_TRUST_UID_OPTION,
-	{ "help",	no_argument,		NULL,	'h' },
-	{ NULL,		0,			NULL,	0 }
+	CMD_COMMON_OPTIONS
 };
 
 static int
@@ -171,17 +145,10 @@ transfer_run(int argc, char **argv)
 		case 'r':
 			t.replace = 1;
 			break;
-		case 'v':
-			cmd_verbose = 1;
-			break;
-		case CMD_OPT_TRUST_UID:
-			if (cmd_trust_uid("transfer", optarg) == -1)
-				return EXIT_USAGE;
-			break;
-		case 'h':
-			return cmd_usage(&cmd_transfer, stdout, 0);
 		default:
-			return cmd_usage(&cmd_transfer, stderr, EXIT_USAGE);
+			if ((status = cmd_common_option(&cmd_transfer, ch, optarg,
+			    NULL)) != -1)
+				return status;
 		}
 	}
 	if (argc - optind != 2)
