@@ -30,7 +30,7 @@ load helpers
 
 @test "a broker started by systemd-socket-activate --seqpacket serves on its socket" {
 	start_notify_listener
-	systemd-socket-activate -E NOTIFY_SOCKET --seqpacket -l "$FDPASS_SOCKET" \
+	systemd-socket-activate "${ACTIVATE_ENV[@]}" -E NOTIFY_SOCKET --seqpacket -l "$FDPASS_SOCKET" \
 	    "$FDPASS" serve 2>"$TMP/activate.err" 3>&- 4>&- 5>&- &
 	BROKER_PID=$!
 	wait_for test -S "$FDPASS_SOCKET"
@@ -49,7 +49,7 @@ load helpers
 }
 
 @test "serve refuses a handed-over socket that is not a listening seqpacket one" {
-	systemd-socket-activate -l "$TMP/stream.sock" "$FDPASS" serve \
+	systemd-socket-activate "${ACTIVATE_ENV[@]}" -l "$TMP/stream.sock" "$FDPASS" serve \
 	    2>"$TMP/err" 3>&- 4>&- 5>&- &
 	pid=$!
 	BROKER_PID=$pid		# so that teardown stops it if the test fails

@@ -47,7 +47,7 @@ unit_value() {
 	[ "$(unit_value "$CONTRIB/systemd/fdpass.service" Type)" = notify ]
 	start_notify_listener
 	# ListenSequentialPacket= is --seqpacket; the socket path is the test's own.
-	systemd-socket-activate -E NOTIFY_SOCKET --seqpacket -l "$FDPASS_SOCKET" \
+	systemd-socket-activate "${ACTIVATE_ENV[@]}" -E NOTIFY_SOCKET --seqpacket -l "$FDPASS_SOCKET" \
 	    "$FDPASS" ${exec_start#/usr/local/bin/fdpass} 2>/dev/null 3>&- 4>&- 5>&- &
 	BROKER_PID=$!
 	wait_for test -S "$FDPASS_SOCKET"
@@ -63,7 +63,8 @@ unit_value() {
 	command -v s6-svscan >/dev/null || skip "no s6"
 	mkdir "$TMP/scan"
 	cp -r "$CONTRIB/s6/fdpass" "$TMP/scan/"
-	PATH="$(dirname "$FDPASS"):$PATH" s6-svscan "$TMP/scan" >/dev/null 2>&1 3>&- 4>&- 5>&- &
+	# The run script calls `fdpass`: the real one, even where $FDPASS wraps it.
+	PATH="$(dirname "${FDPASS_REAL:-$FDPASS}"):$PATH" s6-svscan "$TMP/scan" >/dev/null 2>&1 3>&- 4>&- 5>&- &
 	scan_pid=$!
 	wait_for s6-svok "$TMP/scan/fdpass"
 	run s6-svwait -U -t 10000 "$TMP/scan/fdpass"

@@ -15,6 +15,10 @@ common_setup() {
 	unset NOTIFY_SOCKET
 }
 
+# systemd-socket-activate hands its program a clean environment: these -E
+# options pass on what tests/cli/valgrind-fdpass needs when it is $FDPASS.
+ACTIVATE_ENV=(-E FDPASS_REAL -E VALGRIND_LOGDIR)
+
 # Start a broker on $FDPASS_SOCKET (or the address given) and wait until it accepts.
 start_broker() {
 	local ready="$TMP/ready.$$"
