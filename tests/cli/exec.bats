@@ -110,3 +110,20 @@ c.close()'
 	run "$FDPASS" exec conf -- sh -c 'exit 42'
 	assert_failure 42
 }
+
+@test "exec --take --accept gives its groups back when it is stopped" {
+	"$FDPASS" send --listen tcp:127.0.0.1:0 web
+	"$FDPASS" exec --take -a web -- true 3>&- 4>&- 5>&- &
+	pid=$!
+	for i in $(seq 100); do
+		[ -z "$("$FDPASS" list)" ] && break
+		sleep 0.1
+	done
+	run "$FDPASS" list
+	assert_output ""
+	kill -TERM "$pid"
+	wait "$pid"
+	run "$FDPASS" recv web
+	assert_success
+	assert_output --regexp '^0 socket .*listening=yes'
+}
