@@ -58,6 +58,12 @@ int	 cmd_reply_recv(const char *cmd, int sock, uint16_t op,
 #define CMD_OPT_WAIT	1001
 #define CMD_OPT_PEER	1002
 
+/* The option table entries of --take, --wait and --peer. */
+#define CMD_GET_OPTIONS \
+	{ "take",	no_argument,		NULL,	CMD_OPT_TAKE }, \
+	{ "wait",	optional_argument,	NULL,	CMD_OPT_WAIT }, \
+	{ "peer",	no_argument,		NULL,	CMD_OPT_PEER }
+
 /* The longest --wait, in seconds: its milliseconds fit the wire's 32 bits. */
 #define CMD_WAIT_MAX	4294967
 

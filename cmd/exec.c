@@ -551,13 +551,8 @@ static const struct option exec_options[] = {
 	{ "fdname",	required_argument,	NULL,	OPT_FDNAME },
 	{ "setenv",	required_argument,	NULL,	'E' },
 	{ "fd",		required_argument,	NULL,	OPT_FD },
-	{ "take",	no_argument,		NULL,	CMD_OPT_TAKE },
-	{ "wait",	optional_argument,	NULL,	CMD_OPT_WAIT },
-	{ "peer",	no_argument,		NULL,	CMD_OPT_PEER },
-	{ "verbose",	no_argument,		NULL,	'v' },
-	CMD_TRUST_UID_OPTION,
-	{ "help",	no_argument,		NULL,	'h' },
-	{ NULL,		0,			NULL,	0 }
+	CMD_GET_OPTIONS,
+	CMD_COMMON_OPTIONS
 };
 
 /* --fdname NAME[:NAME...]: every name must be one systemd accepts. */

@@ -153,9 +153,7 @@ recv_output(enum recv_output out, const char *name, const int *fds,
 
 static const struct option recv_options[] = {
 	{ "socket",	required_argument,	NULL,	's' },
-	{ "take",	no_argument,		NULL,	CMD_OPT_TAKE },
-	{ "wait",	optional_argument,	NULL,	CMD_OPT_WAIT },
-	{ "peer",	no_argument,		NULL,	CMD_OPT_PEER },
+	CMD_GET_OPTIONS,
 	{ "listen",	no_argument,		NULL,	CMD_OPT_PEER },
 	{ "json",	no_argument,		NULL,	'j' },
 	{ "cat",	no_argument,		NULL,	'c' },
