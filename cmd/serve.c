@@ -1129,24 +1129,13 @@ static int
 takeover_recv(int sock, uint16_t op, struct handover_in *in)
 {
 	ssize_t n;
-	int rc;
 
-	in->nfds = FDP_MAX_FDS;
-	n = fdp_recv_msg(sock, in->rec, sizeof(in->rec), in->fds, &in->nfds);
-	if (n <= 0) {
-		in->nfds = 0;
-		return n == 0 ? FDP_ECLOSED : (int)n;
-	}
-	rc = fdp_header_check(in->rec, (size_t)n, &in->h);
-	if (rc == 0 && in->h.op != (op | FDP_OP_REPLY))
-		rc = FDP_EPROTO;
-	if (rc != 0) {
-		fdp_close_fds(in->fds, in->nfds);
-		in->nfds = 0;
-		return rc;
-	}
+	n = fdp_record_recv(sock, op, in->rec, sizeof(in->rec), &in->h,
+	    in->fds, &in->nfds);
+	if (n < 0)
+		return (int)n;
 	in->payload = in->rec + sizeof(in->h);
-	in->len = (size_t)n - sizeof(in->h);
+	in->len = (size_t)n;
 	cmd_log_record("serve", -1, "<-", &in->h, in->payload, in->len,
 	    in->fds, in->nfds);
 	return 0;

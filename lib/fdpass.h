@@ -258,6 +258,16 @@ int		 fdp_call_arg(int sock, uint16_t op, uint32_t flags,
 		    uint32_t arg, const char *name, const int *fds, size_t nfds,
 		    struct fdp_reply *r);
 
+/*
+ * Receive one reply record to op into rec (size bytes) and its fds, and
+ * check it: header, op, and no fds on an error status. Returns the payload
+ * length (the payload follows the header in rec), or FDP_ECLOSED,
+ * FDP_EPROTO, FDP_EVERSION (h still says the peer's version) or another
+ * FDP_E* code with no fd held.
+ */
+ssize_t		 fdp_record_recv(int sock, uint16_t op, void *rec, size_t size,
+		    struct fdp_wire_header *h, int *fds, size_t *nfds);
+
 /* Receive a further reply record of an answer sent as several. */
 int		 fdp_reply_recv(int sock, uint16_t op, struct fdp_reply *r);
 

@@ -90,33 +90,45 @@ fdp_client_connect(const char *address)
 	return fdp_connect_unix(&a, SOCK_SEQPACKET);
 }
 
-/* Receive and check one reply record to op; a bad one leaves no fds held. */
-int
-fdp_reply_recv(int sock, uint16_t op, struct fdp_reply *r)
+/* Every reply, the broker's or a handover's, is received and checked here. */
+ssize_t
+fdp_record_recv(int sock, uint16_t op, void *rec, size_t size,
+    struct fdp_wire_header *h, int *fds, size_t *nfds)
 {
 	ssize_t n;
 	int rc;
 
-	r->nfds = FDP_MAX_FDS;
-	n = fdp_recv_msg(sock, r->record, sizeof(r->record), r->fds, &r->nfds);
-	if (n == 0)
-		return FDP_ECLOSED;
-	if (n < 0) {
-		r->nfds = 0;
-		return (int)n;
+	*nfds = FDP_MAX_FDS;
+	n = fdp_recv_msg(sock, rec, size, fds, nfds);
+	if (n <= 0) {
+		*nfds = 0;
+		return n == 0 ? FDP_ECLOSED : n;
 	}
-	rc = fdp_header_check(r->record, (size_t)n, &r->h);
-	if (rc == 0 && r->h.op != (op | FDP_OP_REPLY))
+	rc = fdp_header_check(rec, (size_t)n, h);
+	if (rc == 0 && h->op != (op | FDP_OP_REPLY))
 		rc = FDP_EPROTO;
-	if (rc == 0 && r->h.status != FDP_S_OK && r->nfds != 0)
+	if (rc == 0 && h->status != FDP_S_OK && *nfds != 0)
 		rc = FDP_EPROTO;
 	if (rc != 0) {
-		fdp_close_fds(r->fds, r->nfds);
-		r->nfds = 0;
+		fdp_close_fds(fds, *nfds);
+		*nfds = 0;
 		return rc;
 	}
+	return n - (ssize_t)sizeof(*h);
+}
+
+/* A client's reply lands in struct fdp_reply. */
+int
+fdp_reply_recv(int sock, uint16_t op, struct fdp_reply *r)
+{
+	ssize_t n;
+
+	n = fdp_record_recv(sock, op, r->record, sizeof(r->record), &r->h,
+	    r->fds, &r->nfds);
+	if (n < 0)
+		return (int)n;
 	r->payload = r->record + sizeof(r->h);
-	r->len = (size_t)n - sizeof(r->h);
+	r->len = (size_t)n;
 	return 0;
 }
 
