@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 
 #include <dirent.h>
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -887,6 +888,34 @@ raise_nofile(struct bench *b)
 	b->nofile = rl.rlim_cur;
 }
 
+/*
+ * How the fdpass under test was linked, which section 6 depends on: whether
+ * its ELF program headers ask for a dynamic loader.
+ */
+static const char *
+linkage(const char *path)
+{
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph;
+	const char *what = "of unknown linkage";
+	int fd, i;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return what;
+	if (pread(fd, &eh, sizeof(eh), 0) == (ssize_t)sizeof(eh) &&
+	    memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
+	    eh.e_ident[EI_CLASS] == ELFCLASS64) {
+		what = "linked statically";
+		for (i = 0; i < eh.e_phnum; i++)
+			if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff +
+			    (Elf64_Off)i * eh.e_phentsize)) ==
+			    (ssize_t)sizeof(ph) && ph.p_type == PT_INTERP)
+				what = "linked dynamically";
+	}
+	close(fd);
+	return what;
+}
+
 /* Name the machine the figures come from. */
 static void
 print_machine(const struct bench *b)
@@ -907,6 +936,7 @@ print_machine(const struct bench *b)
 	}
 	printf("fdpass-bench: %ld x %s, Linux %s\n", sysconf(_SC_NPROCESSORS_ONLN),
 	    model, kernel);
+	printf("%s: %s\n", b->fdpass, linkage(b->fdpass));
 	printf("sections 1, 2, 4 and 5 run on CPU 0 (the benchmark and its "
 	    "brokers), 3 and 6 on every CPU\n");
 	printf("RLIMIT_NOFILE %llu for the benchmark and its brokers",

@@ -16,6 +16,17 @@
 
 #include "access.h"
 
+/* Where a name was looked for, when that is not what nsswitch.conf says. */
+#ifdef FDPASS_STATIC
+#define NSS_PASSWD_SOURCE " in /etc/passwd (a static fdpass reads no other " \
+	"user database; uid=N needs none)"
+#define NSS_GROUP_SOURCE " in /etc/group (a static fdpass reads no other " \
+	"group database; gid=N needs none)"
+#else
+#define NSS_PASSWD_SOURCE ""
+#define NSS_GROUP_SOURCE ""
+#endif
+
 static const struct {
 	const char	*word;
 	unsigned	 bit;
@@ -73,14 +84,16 @@ access_parse_who(struct access_rule *rule, const char *key, const char *val,
 	}
 	if (rule->by_gid) {
 		if ((gr = getgrnam(val)) == NULL) {
-			snprintf(err, errlen, "group=%s: no such group", val);
+			snprintf(err, errlen, "group=%s: no such group%s", val,
+			    NSS_GROUP_SOURCE);
 			return -1;
 		}
 		rule->id = gr->gr_gid;
 		return 0;
 	}
 	if ((pw = getpwnam(val)) == NULL) {
-		snprintf(err, errlen, "user=%s: no such user", val);
+		snprintf(err, errlen, "user=%s: no such user%s", val,
+		    NSS_PASSWD_SOURCE);
 		return -1;
 	}
 	rule->id = pw->pw_uid;

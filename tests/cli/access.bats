@@ -91,6 +91,11 @@ teardown() {
 	run "$FDPASS" serve --allow user=no-such-user-here
 	assert_failure 2
 	assert_output --partial "user=no-such-user-here: no such user"
+	# a name in no file: a static glibc that went on to load an NSS module
+	# for it could crash (SIGSEGV, exit 139)
+	run "$FDPASS" serve --allow group=no-such-group-here
+	assert_failure 2
+	assert_output --partial "group=no-such-group-here: no such group"
 	run "$FDPASS" serve --allow uid=1,uid=2
 	assert_failure 2
 	assert_output --partial "more than one of"
