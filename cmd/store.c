@@ -12,6 +12,16 @@
 
 #define STORE_MIN_BUCKETS	64
 
+/*
+ * Old buckets each insertion moves into the new table. Enough: a doubling
+ * to 2m buckets comes with the (m + 1)th entry, and the next is due past
+ * 2m entries, at least m insertions later (removals only put it off); the
+ * m old buckets are all moved after m / 2 of them. The slack lets a
+ * doubling that failed allocation come up to m / 2 insertions late; one
+ * later still finds the migration going and waits for it to end.
+ */
+#define STORE_MOVE_STEP		2
+
 const char *
 group_name(const struct group *g)
 {
@@ -67,17 +77,32 @@ store_init(struct store *s, struct event_base *base)
 	return 0;
 }
 
-/* The chain slot that holds name, or the empty slot at its chain's end. */
+/* The slot in the chain at gp that holds name, or the chain's end. */
 static struct group **
-store_slot(const struct store *s, const char *name, size_t len, uint32_t h)
+chain_slot(struct group **gp, const char *name, size_t len, uint32_t h)
 {
-	struct group **gp = &s->buckets[h & (s->nbuckets - 1)];
-
 	for (; *gp != NULL; gp = &(*gp)->next)
 		if ((*gp)->hash == h && group_namelen(*gp) == len &&
 		    memcmp(group_name(*gp), name, len) == 0)
 			break;
 	return gp;
+}
+
+/*
+ * The chain slot that holds name, or the empty slot at its chain's end in
+ * the new table. During a migration name may be in its old bucket, if not
+ * moved yet, or in the new table, where it went if added since.
+ */
+static struct group **
+store_slot(const struct store *s, const char *name, size_t len, uint32_t h)
+{
+	struct group **gp;
+	size_t i;
+
+	if (s->old != NULL && (i = h & (s->nold - 1)) >= s->moved &&
+	    *(gp = chain_slot(&s->old[i], name, len, h)) != NULL)
+		return gp;
+	return chain_slot(&s->buckets[h & (s->nbuckets - 1)], name, len, h);
 }
 
 struct group *
@@ -88,25 +113,45 @@ store_find(const struct store *s, const char *name, size_t len)
 	return g != NULL && g->nfds > 0 ? g : NULL;
 }
 
-/* Doubling keeps chains short as the store grows; failure just keeps them longer. */
+/*
+ * Doubling keeps chains short as the store grows; failure just keeps them
+ * longer. The entries follow a few buckets a time, in store_migrate.
+ */
 static void
 store_grow(struct store *s)
 {
-	struct group **nb, *g, *next;
-	size_t i, n = s->nbuckets * 2;
+	struct group **nb;
+	size_t n = s->nbuckets * 2;
 
 	if ((nb = calloc(n, sizeof(*nb))) == NULL)
 		return;
-	for (i = 0; i < s->nbuckets; i++) {
-		for (g = s->buckets[i]; g != NULL; g = next) {
-			next = g->next;
-			g->next = nb[g->hash & (n - 1)];
-			nb[g->hash & (n - 1)] = g;
-		}
-	}
-	free(s->buckets);
+	s->old = s->buckets;
+	s->nold = s->nbuckets;
+	s->moved = 0;
 	s->buckets = nb;
 	s->nbuckets = n;
+}
+
+/* A few old buckets a time, so that no request rehashes the whole store. */
+static void
+store_migrate(struct store *s)
+{
+	struct group *g, **nb;
+	int i;
+
+	for (i = 0; i < STORE_MOVE_STEP && s->old != NULL; i++) {
+		while ((g = s->old[s->moved]) != NULL) {
+			s->old[s->moved] = g->next;
+			nb = &s->buckets[g->hash & (s->nbuckets - 1)];
+			g->next = *nb;
+			*nb = g;
+		}
+		if (++s->moved == s->nold) {
+			free(s->old);
+			s->old = NULL;
+			s->nold = s->moved = 0;
+		}
+	}
 }
 
 /* The entry for name, made empty (nothing held, nobody waiting) if new. */
@@ -126,7 +171,9 @@ store_entry(struct store *s, const char *name, size_t len)
 	TAILQ_INIT(&g->waiters);
 	memcpy(g->name, name, len);
 	*gp = g;
-	if (++s->ngroups > s->nbuckets)
+	s->ngroups++;
+	store_migrate(s);
+	if (s->old == NULL && s->ngroups > s->nbuckets)
 		store_grow(s);
 	return g;
 }
@@ -262,36 +309,56 @@ store_unwait(struct store *s, struct waiter *w)
 	store_drop_if_empty(s, g);
 }
 
+/* Visit the held groups of one chain. */
+static void
+chain_foreach(const struct group *g, void (*fn)(const struct group *, void *),
+    void *arg)
+{
+	for (; g != NULL; g = g->next)
+		if (g->nfds > 0)
+			fn(g, arg);
+}
+
 void
 store_foreach(const struct store *s, void (*fn)(const struct group *, void *),
     void *arg)
 {
-	const struct group *g;
 	size_t i;
 
+	for (i = s->moved; i < s->nold; i++)
+		chain_foreach(s->old[i], fn, arg);
 	for (i = 0; i < s->nbuckets; i++)
-		for (g = s->buckets[i]; g != NULL; g = g->next)
-			if (g->nfds > 0)
-				fn(g, arg);
+		chain_foreach(s->buckets[i], fn, arg);
+}
+
+/* Free one chain's entries, closing their fds and cutting off their waiters. */
+static void
+chain_free(struct group *g)
+{
+	struct group *next;
+	struct waiter *w;
+
+	for (; g != NULL; g = next) {
+		next = g->next;
+		while ((w = TAILQ_FIRST(&g->waiters)) != NULL) {
+			TAILQ_REMOVE(&g->waiters, w, entry);
+			w->g = NULL;
+		}
+		group_release(g);
+		free(g);
+	}
 }
 
 void
 store_free(struct store *s)
 {
-	struct group *g, *next;
-	struct waiter *w;
 	size_t i;
 
+	for (i = s->moved; i < s->nold; i++)
+		chain_free(s->old[i]);
 	for (i = 0; i < s->nbuckets; i++)
-		for (g = s->buckets[i]; g != NULL; g = next) {
-			next = g->next;
-			while ((w = TAILQ_FIRST(&g->waiters)) != NULL) {
-				TAILQ_REMOVE(&g->waiters, w, entry);
-				w->g = NULL;
-			}
-			group_release(g);
-			free(g);
-		}
+		chain_free(s->buckets[i]);
+	free(s->old);
 	free(s->buckets);
 	memset(s, 0, sizeof(*s));
 }

@@ -38,9 +38,16 @@ struct group {
 	char			 name[];
 };
 
+/*
+ * A doubling does not rehash at once: the table before it stays in old
+ * while each insertion moves a few of its buckets into the new one.
+ */
 struct store {
-	struct group		**buckets;
+	struct group		**buckets;	/* new entries always go here */
 	size_t			  nbuckets;	/* a power of two */
+	struct group		**old;		/* the table being emptied; or NULL */
+	size_t			  nold;		/* its buckets; 0 without one */
+	size_t			  moved;	/* old buckets emptied so far */
 	size_t			  ngroups;	/* entries, waited-for ones included */
 	size_t			  nfds;		/* fds held in all groups */
 	struct event_base	 *base;		/* for TTL timers */
