@@ -136,6 +136,14 @@ with space"
 	assert_output ""
 }
 
+@test "--listen resolves a host name from /etc/hosts, static build or not" {
+	grep -qE '^127\.0\.0\.1[[:space:]].*localhost' /etc/hosts ||
+	    skip "/etc/hosts does not name 127.0.0.1 localhost"
+	"$FDPASS" send --listen tcp:localhost:0 named
+	run "$FDPASS" recv named
+	assert_line --index 0 --regexp 'listening=yes.*local=(127\.0\.0\.1|\[::1\]):[0-9]+'
+}
+
 @test "a --file or --listen that cannot be opened stores nothing" {
 	run "$FDPASS" send --file "$TMP/missing" web
 	assert_failure 3
