@@ -90,7 +90,8 @@ int		 access_trusted(const struct access_policy *p,
  * refuses it, FDP_S_TAKEOVER_DENIED for a takeover (no rule grants one) and
  * FDP_S_DENIED for anything else. LIST needs a grant of list on some name
  * (the reply then shows only the names it may list); every other request
- * needs its ops on its name. The broker and the fuzz target both judge
+ * needs its ops on its name, or on some name when the name cannot be read
+ * (request_decode left it NULL). The broker and the fuzz target both judge
  * requests here.
  */
 uint32_t	 access_check(const struct access_policy *p,

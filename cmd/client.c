@@ -214,6 +214,8 @@ int
 cmd_call_status(const char *cmd, const char *name, int rc,
     const struct fdp_reply *r)
 {
+	const char *text;
+
 	if (rc == FDP_EVERSION) {
 		cmd_warn(cmd, "the broker speaks protocol version %u, this "
 		    "fdpass speaks %d", (unsigned)r->h.version,
@@ -230,11 +232,11 @@ cmd_call_status(const char *cmd, const char *name, int rc,
 		return EXIT_SYSTEM;
 	}
 	if (r->h.status != FDP_S_OK) {
+		text = fdp_reply_status_text(r->h.status, r->payload, r->len);
 		if (name != NULL)
-			cmd_warn(cmd, "%s: %s", name,
-			    fdp_status_text(r->h.status));
+			cmd_warn(cmd, "%s: %s", name, text);
 		else
-			cmd_warn(cmd, "%s", fdp_status_text(r->h.status));
+			cmd_warn(cmd, "%s", text);
 		return EXIT_REFUSED;
 	}
 	return 0;
@@ -353,7 +355,7 @@ cmd_log_record(const char *cmd, int client, const char *dir,
 	log_op(h->op);
 	if (h->op & FDP_OP_REPLY)
 		fprintf(stderr, " reply status=%u (%s)", (unsigned)h->status,
-		    fdp_status_text(h->status));
+		    fdp_reply_status_text(h->status, payload, len));
 	log_flags(h->op, h->flags);
 	if ((h->op & FDP_OP_REPLY) == 0)
 		log_request_payload(h, payload, len);

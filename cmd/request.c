@@ -24,20 +24,35 @@ request_arg(struct request *req, uint32_t flag)
 	return 0;
 }
 
-/* What each op demands of fds and name, checked before any state is touched. */
+/*
+ * Frame the payload: take off the argument its flags put before the name.
+ * A payload too short for it leaves the name unread (NULL); the request
+ * is then MALFORMED, once access has been judged without the name.
+ */
+static void
+request_frame(struct request *req)
+{
+	uint32_t flag = req->h.op == FDP_OP_STORE ? FDP_F_TTL :
+	    req->h.op == FDP_OP_RETRIEVE ? FDP_F_WAIT : 0;
+
+	if (flag != 0 && request_arg(req, flag) == -1)
+		req->name = NULL;
+}
+
+/* What each op demands of fds, argument and name, in this order. */
 static uint32_t
-request_check_op(struct request *req, size_t nfds)
+request_check_op(const struct request *req, size_t nfds)
 {
 	switch (req->h.op) {
 	case FDP_OP_STORE:
 		if (nfds == 0)
 			return FDP_S_NOFDS;
-		if (request_arg(req, FDP_F_TTL) == -1 ||
+		if (req->name == NULL ||
 		    ((req->h.flags & FDP_F_TTL) != 0 && req->arg == 0))
 			return FDP_S_MALFORMED;
 		return (uint32_t)fdp_name_check(req->name, req->len);
 	case FDP_OP_RETRIEVE:
-		if (nfds > 0 || request_arg(req, FDP_F_WAIT) == -1)
+		if (nfds > 0 || req->name == NULL)
 			return FDP_S_MALFORMED;
 		return (uint32_t)fdp_name_check(req->name, req->len);
 	case FDP_OP_DELETE:
@@ -53,7 +68,8 @@ request_check_op(struct request *req, size_t nfds)
 }
 
 uint32_t
-request_decode(const void *rec, size_t len, size_t nfds, struct request *req)
+request_decode(const void *rec, size_t len, size_t nfds, uint32_t fault,
+    struct request *req)
 {
 	int rc;
 
@@ -65,7 +81,13 @@ request_decode(const void *rec, size_t len, size_t nfds, struct request *req)
 	}
 	if (rc == FDP_EVERSION)
 		return FDP_S_VERSION;
+	if (fault != FDP_S_OK) {
+		req->invalid = fault;
+		return FDP_S_OK;
+	}
 	req->name = (const char *)rec + sizeof(req->h);
 	req->len = len - sizeof(req->h);
-	return request_check_op(req, nfds);
+	request_frame(req);
+	req->invalid = request_check_op(req, nfds);
+	return FDP_S_OK;
 }

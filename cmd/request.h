@@ -18,19 +18,25 @@ struct request {
 	struct fdp_wire_header	 h;	/* h.op is 0 when the header did not parse */
 	uint32_t		 arg;	/* FDP_F_TTL or FDP_F_WAIT's argument; 0 without */
 	const char		*name;	/* the name (the payload, less arg); NULL
-					   when the header did not parse */
+					   when it cannot be read */
 	size_t			 len;	/* bytes of name */
+	uint32_t		 invalid; /* FDP_S_OK, or the status that
+					   refuses the request on its own terms */
 };
 
 /*
- * Decode a record of len bytes that arrived with nfds fds: FDP_S_OK when the
- * broker may act on it, else the status that refuses it. req->h.op is the op
- * to answer either way. Protocol 2: STORE, RETRIEVE and DELETE carry a name,
- * after a uint32_t when FDP_F_TTL (STORE, not 0) or FDP_F_WAIT (RETRIEVE) is
- * set; only STORE carries fds; LIST and TAKEOVER carry none and their payload
- * is ignored.
+ * Decode a record of len bytes that arrived with nfds fds; fault is
+ * FDP_S_OK, or the status the record earned by how it arrived (MALFORMED:
+ * too long or a bad control message; TRUNCATED: its fds were dropped),
+ * which leaves its name unread. Returns FDP_S_MALFORMED when the header
+ * does not parse (req->h.op 0) and FDP_S_VERSION for another version; else
+ * FDP_S_OK, and the broker judges access before req->invalid, so that a
+ * client without rights learns nothing from the request's faults. Protocol
+ * 2: STORE, RETRIEVE and DELETE carry a name, after a uint32_t when
+ * FDP_F_TTL (STORE, not 0) or FDP_F_WAIT (RETRIEVE) is set; only STORE
+ * carries fds; LIST and TAKEOVER carry none and their payload is ignored.
  */
 uint32_t	 request_decode(const void *rec, size_t len, size_t nfds,
-		    struct request *req);
+		    uint32_t fault, struct request *req);
 
 #endif

@@ -8,16 +8,21 @@
 #include "config.h"
 #endif
 
+#include <sys/ioctl.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <linux/sockios.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -41,31 +46,40 @@ struct outrec {
 struct broker;
 
 /*
- * A connection. Paused (not read until the broker has room for a whole
- * request's fds) and waiting (RETRIEVE with FDP_F_WAIT: not read at all,
- * since it may only hang up) are different states; a waiting client is
- * never paused, and a paused one cannot start waiting until it is read.
+ * A connection. It is read only while nothing holds it back: a reply still
+ * queued or a LIST still being sent (a client gets its answers before it is
+ * heard again, so its queue is one record at most), its replies in flight
+ * past its share (stalled), the broker short of fds for a request that
+ * carries some (paused), or a wait (it may only hang up). A client dropped
+ * is marked dead and freed by the reaper from the loop, so that no loop
+ * walking the clients ever meets a freed one.
  */
 struct client {
 	TAILQ_ENTRY(client)	 entry;
 	struct broker		*b;
 	int			 fd;
 	struct fdp_cred		 cred;		/* as of connect() */
+	int			 trusted;	/* the broker's own uid, or root */
+	int			 dead;		/* dropped; the reaper frees it */
 	int			 paused;	/* not read until the broker has room */
+	int			 stalled;	/* not read until its fds in flight are */
+	size_t			 inflight;	/* fds sent or queued to it, maybe unread */
 	struct event		*read_ev;
 	struct event		*write_ev;
 	struct event		*idle_ev;	/* --client-timeout */
-	struct event		*hangup_ev;	/* a paused client went away */
+	struct event		*hangup_ev;	/* a client not read went away */
 	STAILQ_HEAD(, outrec)	 out;
 	struct waiter		 wait;		/* RETRIEVE with FDP_F_WAIT */
 	struct event		*wait_ev;	/* its timeout, made on first use */
+	int			 listing;	/* a LIST goes on after list_after */
+	uint8_t			 list_afterlen;
+	char			 list_after[255];
 };
 
 struct broker {
 	struct event_base	*base;
 	struct fdp_addr		 addr;
-	struct fdp_addr		 bound;		/* addr as bound, for unlinking */
-	int			 dir_fd;	/* the socket's directory, or -1 */
+	struct fdp_sockfile	 sockfile;	/* a path socket's file, to remove */
 	mode_t			 mode;		/* --mode */
 	int			 listen_fd;
 	int			 activated;	/* listen_fd came through LISTEN_FDS */
@@ -75,11 +89,17 @@ struct broker {
 	struct event		*backoff_ev;
 	struct event		*drain_ev;	/* bounds the SIGTERM drain */
 	struct event		*resume_ev;	/* the store freed fds */
+	struct event		*reap_ev;	/* frees the clients dropped */
+	struct event		*inflight_ev;	/* polls fds in flight while held back */
 	struct store		 store;
-	TAILQ_HEAD(, client)	 clients;
-	size_t			 nclients;
+	TAILQ_HEAD(, client)	 clients;	/* the dead too, until reaped */
+	size_t			 nclients;	/* not counting the dead */
 	size_t			 npaused;
+	size_t			 nstalled;
+	size_t			 nwaiting;	/* waiting clients of other uids */
 	size_t			 queued_fds;	/* fds held in replies not yet sent */
+	size_t			 inflight;	/* fds sent or queued to clients */
+	int			 wake_owed;	/* a STORE's waiters wait for room in flight */
 	int			 stopping;	/* SIGTERM came: draining */
 	struct access_policy	 policy;
 	struct broker_limits	 limits;
@@ -91,8 +111,8 @@ struct broker {
 	char			**adopt_names;	/* LISTEN_FDNAMES of fds to adopt */
 	int			 nadopt;	/* (NULL names: not to adopt) */
 	int			 takeover_sock;	/* --takeover: the old one; or -1 */
-	int			 took_over;	/* --takeover: the old one left */
 	int			 handed_over;	/* a new broker took over */
+	const char		*takeover_why;	/* why this broker refused a takeover */
 };
 
 /* How long accept() rests after running out of fds, instead of spinning. */
@@ -101,8 +121,13 @@ static const struct timeval accept_backoff = { 0, 100 * 1000 };
 /* How long a stopping broker waits for requests in flight to be answered. */
 static const struct timeval drain_timeout = { 5, 0 };
 
+/* How often the fds in flight are looked at while clients wait for room. */
+static const struct timeval inflight_poll = { 0, 10 * 1000 };
+
 static void	broker_resume(struct broker *);
 static void	broker_drained(struct broker *);
+static void	client_drain_check(struct client *);
+static int	client_list_continue(struct client *);
 
 /* Any sign of life from a client restarts its --client-timeout. */
 static void
@@ -110,8 +135,33 @@ client_touch(struct client *c)
 {
 	struct timeval tv = { (time_t)c->b->limits.client_timeout, 0 };
 
-	if (c->b->limits.client_timeout != 0)
+	if (c->b->limits.client_timeout != 0 && !c->dead)
 		evtimer_add(c->idle_ev, &tv);
+}
+
+/*
+ * Poll what the client's state lets the loop wait for: its requests,
+ * room to send what is queued, or only its hanging up.
+ */
+static void
+client_arm(struct client *c)
+{
+	int held = c->paused || c->stalled;
+
+	if (c->dead)
+		return;
+	if (STAILQ_EMPTY(&c->out))
+		event_del(c->write_ev);
+	else
+		event_add(c->write_ev, NULL);
+	if (!held && STAILQ_EMPTY(&c->out) && !c->listing)
+		event_add(c->read_ev, NULL);
+	else
+		event_del(c->read_ev);
+	if (held)
+		event_add(c->hangup_ev, NULL);
+	else
+		event_del(c->hangup_ev);
 }
 
 /*
@@ -125,6 +175,8 @@ client_stop_waiting(struct client *c)
 		return;
 	store_unwait(&c->b->store, &c->wait);
 	evtimer_del(c->wait_ev);
+	if (!c->trusted)
+		c->b->nwaiting--;
 	client_touch(c);
 }
 
@@ -132,7 +184,8 @@ client_stop_waiting(struct client *c)
 static void
 peer_check_done(struct broker *b, struct client *c)
 {
-	if (b->peer && (c == NULL || (b->peer_stored && STAILQ_EMPTY(&c->out))))
+	if (b->peer && (c == NULL || c->dead ||
+	    (b->peer_stored && STAILQ_EMPTY(&c->out))))
 		event_base_loopbreak(b->base);
 }
 
@@ -192,45 +245,150 @@ event_free_made(struct event *ev)
 		event_free(ev);
 }
 
-/* Dropping a client frees everything it had, queued fds included. */
+/*
+ * Drop a client: close its connection and let go of everything it had,
+ * queued fds and its share of the fds in flight included, at once; its
+ * memory waits for the reaper, so that whoever is walking the clients (or
+ * was answering this one) can still look at it. Safe to call twice.
+ */
 static void
-client_free(struct client *c)
+client_drop(struct client *c)
 {
 	struct broker *b = c->b;
 	struct outrec *o;
 
-	store_unwait(&b->store, &c->wait);
-	peer_check_done(b, NULL);
+	if (c->dead)
+		return;
+	client_stop_waiting(c);
+	c->dead = 1;
 	while ((o = STAILQ_FIRST(&c->out)) != NULL) {
 		STAILQ_REMOVE_HEAD(&c->out, entry);
 		outrec_free(b, o);
 	}
+	event_del(c->read_ev);
+	event_del(c->write_ev);
+	event_del(c->idle_ev);
+	event_del(c->hangup_ev);
+	if (c->paused)
+		b->npaused--;
+	if (c->stalled)
+		b->nstalled--;
+	b->inflight -= c->inflight;
+	c->inflight = 0;
+	c->listing = 0;
+	close(c->fd);
+	c->fd = -1;
+	b->nclients--;
+	event_active(b->reap_ev, EV_TIMEOUT, 1);
+	peer_check_done(b, NULL);
+	broker_resume(b);
+	broker_drained(b);
+}
+
+/* Free one client's memory; it was dropped before. */
+static void
+client_free(struct client *c)
+{
+	TAILQ_REMOVE(&c->b->clients, c, entry);
 	event_free_made(c->read_ev);
 	event_free_made(c->write_ev);
 	event_free_made(c->idle_ev);
 	event_free_made(c->hangup_ev);
 	event_free_made(c->wait_ev);
-	if (c->paused)
-		b->npaused--;
-	close(c->fd);
-	TAILQ_REMOVE(&b->clients, c, entry);
-	b->nclients--;
 	free(c);
-	broker_resume(b);
-	broker_drained(b);
+}
+
+/* The reaper: free the clients dropped, from the loop, walking no one else. */
+static void
+broker_reap(evutil_socket_t fd, short what, void *arg)
+{
+	struct broker *b = arg;
+	struct client *c, *next;
+
+	(void)fd;
+	(void)what;
+	for (c = TAILQ_FIRST(&b->clients); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		if (c->dead)
+			client_free(c);
+	}
 }
 
 /*
  * An idle or half-sent client is dropped, with whatever it had; so is a
- * paused client that hung up, whose end of file nobody reads.
+ * client not read that hung up, whose end of file nobody reads.
  */
 static void
 client_expire(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	client_free(arg);
+	client_drop(arg);
 }
+
+/*
+ * The fds a client reads stop being in flight, which only the socket can
+ * tell: once nothing sent to it is left unread (SIOCOUTQ is 0) and nothing
+ * is queued, its share is free again.
+ */
+static void
+client_inflight_read(struct client *c)
+{
+	int unread;
+
+	if (c->inflight == 0 || !STAILQ_EMPTY(&c->out) ||
+	    ioctl(c->fd, SIOCOUTQ, &unread) == -1 || unread != 0)
+		return;
+	c->b->inflight -= c->inflight;
+	c->inflight = 0;
+}
+
+/*
+ * Whether nfds more may go out to the client: within its own share and
+ * within --max-inflight, less what is kept for the owner unless it is the
+ * owner. The kernel charges fds in flight to the broker's uid, up to its fd
+ * limit, and pins their memory: one client that never reads must not use
+ * that up for everyone.
+ */
+static int
+client_inflight_room(const struct client *c, size_t nfds)
+{
+	return c->inflight + nfds <= c->b->limits.client_inflight &&
+	    c->b->inflight + nfds <= limits_inflight(&c->b->limits,
+	    c->trusted);
+}
+
+/* Count fds that go out to a client (sent or queued) as in flight. */
+static void
+client_inflight_add(struct client *c, size_t nfds)
+{
+	c->inflight += nfds;
+	c->b->inflight += nfds;
+}
+
+/* Look at the fds in flight again soon, while some client waits for room. */
+static void
+broker_inflight_later(struct broker *b)
+{
+	if (!evtimer_pending(b->inflight_ev, NULL))
+		evtimer_add(b->inflight_ev, &inflight_poll);
+}
+
+/* Hold a client back until the fds in flight to it, or to all, are read. */
+static void
+client_stall(struct client *c)
+{
+	if (!c->stalled) {
+		c->stalled = 1;
+		c->b->nstalled++;
+		client_arm(c);
+	}
+	broker_inflight_later(c->b);
+}
+
+/* The payload of a FULL reply: what is full. */
+static uint32_t full_why[] = { 0, FDP_FULL_FDS, FDP_FULL_CLIENTS,
+    FDP_FULL_WAITERS, FDP_FULL_INFLIGHT };
 
 /* Keep a reply for later, with copies of the fds it lends out. */
 static int
@@ -254,17 +412,22 @@ client_queue(struct client *c, const void *rec, size_t len, const int *fds,
 		}
 	}
 	c->b->queued_fds += o->nfds;
-	if (STAILQ_EMPTY(&c->out)) {
-		event_del(c->read_ev);
-		event_add(c->write_ev, NULL);
-	}
 	STAILQ_INSERT_TAIL(&c->out, o, entry);
+	client_arm(c);
 	return 0;
 }
 
+static int	broker_fds_room(const struct broker *, size_t);
+
 /*
- * Send a reply record now if the socket takes it, else queue it; fds are
- * borrowed. A client that cannot be answered at all is dropped (-1).
+ * Every reply goes out through here: send a reply record now if the socket
+ * takes it, else queue it (with copies of its fds, if the broker has room
+ * for them); fds are borrowed. fds the kernel will not carry now (the
+ * broker's uid has too many in flight) or that cannot be queued make the
+ * answer FULL, the broker's failure, not the client's. Returns 0 when the
+ * reply went out (or waits in the queue) as asked, 1 when FULL went in its
+ * place (the fds were not handed out), -1 when the client cannot be
+ * answered at all and is to be dropped.
  */
 static int
 client_send(struct client *c, uint16_t op, uint32_t flags, uint32_t status,
@@ -274,25 +437,50 @@ client_send(struct client *c, uint16_t op, uint32_t flags, uint32_t status,
 	struct fdp_wire_header h;
 	ssize_t n;
 
+	if (c->dead)
+		return -1;
 	fdp_header_init(&h, op | FDP_OP_REPLY, flags, status);
-	cmd_log_record("serve", c->fd, "<-", &h, NULL, 0, fds, nfds);
+	cmd_log_record("serve", c->fd, "<-", &h, payload, len, fds, nfds);
 	memcpy(rec, &h, sizeof(h));
 	if (len > 0)
 		memcpy(rec + sizeof(h), payload, len);
 	len += sizeof(h);
 	if (STAILQ_EMPTY(&c->out)) {
 		n = fdp_send_msg(c->fd, rec, len, fds, nfds);
-		if (n >= 0)
+		if (n >= 0) {
+			client_inflight_add(c, nfds);
 			return 0;
+		}
+		if (n == FDP_ESYS && nfds > 0 && (errno == ETOOMANYREFS ||
+		    errno == ENOMEM || errno == ENOBUFS))
+			goto full;
 		if (n != FDP_ESYS || errno != EAGAIN)
 			return -1;
 	}
-	return client_queue(c, rec, len, fds, nfds);
+	if (nfds > 0 && !broker_fds_room(c->b, nfds))
+		goto full;
+	if (client_queue(c, rec, len, fds, nfds) == 0) {
+		client_inflight_add(c, nfds);
+		return 0;
+	}
+	if (nfds == 0)
+		return -1;
+full:
+	return client_send(c, op, 0, FDP_S_FULL, &full_why[FDP_FULL_INFLIGHT],
+	    sizeof(uint32_t), NULL, 0) == -1 ? -1 : 1;
+}
+
+/* A FULL answer to op, saying what is full (FDP_FULL_*). */
+static int
+client_send_full(struct client *c, uint16_t op, uint32_t why)
+{
+	return client_send(c, op, 0, FDP_S_FULL, &full_why[why],
+	    sizeof(uint32_t), NULL, 0);
 }
 
 /*
- * The socket has room again: send what waited, then read requests again
- * (unless the client is paused); a stopping broker is done with it.
+ * The socket has room again: send what waited; then a LIST goes on, or
+ * the client is heard again (a stopping broker may be done with it).
  */
 static void
 client_flush(evutil_socket_t fd, short what, void *arg)
@@ -309,48 +497,102 @@ client_flush(evutil_socket_t fd, short what, void *arg)
 		if (n == FDP_ESYS && errno == EAGAIN)
 			return;
 		if (n < 0) {
-			client_free(c);
+			client_drop(c);
 			return;
 		}
 		STAILQ_REMOVE_HEAD(&c->out, entry);
 		outrec_free(b, o);
 	}
-	event_del(c->write_ev);
-	if (b->stopping) {
-		client_free(c);
+	if (client_list_continue(c) == -1) {
+		client_drop(c);
 		return;
 	}
-	if (!c->paused)
-		event_add(c->read_ev, NULL);
+	client_arm(c);
 	broker_resume(b);
+	if (b->stopping)
+		client_drain_check(c);
 	peer_check_done(b, c);
 }
 
 /*
  * A STORE hands the group to the clients waiting for its name, in arrival
  * order, until one takes it (FDP_F_TAKE): exactly one taker gets a group.
+ * A waiter the fds in flight leave no room for stops the round; the rest
+ * are woken, in order, once there is room.
  */
 static void
 broker_wake(struct broker *b, struct group *g)
 {
 	struct waiter *w;
 	struct client *c;
-	int take;
+	int take, rc;
 
 	while ((w = TAILQ_FIRST(&g->waiters)) != NULL) {
 		c = w->owner;
+		if (!client_inflight_room(c, g->nfds)) {
+			b->wake_owed = 1;
+			broker_inflight_later(b);
+			return;
+		}
 		take = w->take;
 		client_stop_waiting(c);
-		if (client_send(c, FDP_OP_RETRIEVE, 0, FDP_S_OK, NULL, 0,
-		    g->fds, g->nfds) == -1) {
-			client_free(c);
+		rc = client_send(c, FDP_OP_RETRIEVE, 0, FDP_S_OK, NULL, 0,
+		    g->fds, g->nfds);
+		if (rc == -1) {
+			client_drop(c);
 			continue;
 		}
-		if (take) {
+		client_arm(c);
+		if (take && rc == 0) {
 			store_remove(&b->store, g);
 			return;
 		}
 	}
+}
+
+/*
+ * Waiters owed a group held now (their round stopped for room in flight)
+ * get it, in order, by name.
+ */
+static void
+broker_wake_owed(struct broker *b)
+{
+	struct client *c;
+
+	b->wake_owed = 0;
+	TAILQ_FOREACH(c, &b->clients, entry)
+		if (!c->dead && c->wait.g != NULL && c->wait.g->nfds > 0)
+			broker_wake(b, c->wait.g);
+}
+
+/*
+ * The fds in flight are looked at while clients are held back for them:
+ * what was read frees room, and the clients and waiters that waited for it
+ * go on; while some still wait, look again soon.
+ */
+static void
+broker_inflight_check(evutil_socket_t fd, short what, void *arg)
+{
+	struct broker *b = arg;
+	struct client *c;
+
+	(void)fd;
+	(void)what;
+	TAILQ_FOREACH(c, &b->clients, entry)
+		if (!c->dead)
+			client_inflight_read(c);
+	if (b->wake_owed)
+		broker_wake_owed(b);
+	TAILQ_FOREACH(c, &b->clients, entry) {
+		if (c->dead || !c->stalled ||
+		    !client_inflight_room(c, FDP_MAX_FDS))
+			continue;
+		c->stalled = 0;
+		b->nstalled--;
+		client_arm(c);
+	}
+	if (b->nstalled > 0 || b->wake_owed)
+		broker_inflight_later(b);
 }
 
 /*
@@ -401,7 +643,9 @@ client_wait_timeout(evutil_socket_t fd, short what, void *arg)
 	client_stop_waiting(c);
 	if (client_send(c, FDP_OP_RETRIEVE, 0, FDP_S_TIMEOUT, NULL, 0, NULL,
 	    0) == -1)
-		client_free(c);
+		client_drop(c);
+	else
+		client_arm(c);
 }
 
 /*
@@ -409,26 +653,30 @@ client_wait_timeout(evutil_socket_t fd, short what, void *arg)
  * name's entry, with a timer if it gave a timeout (in ms), until a STORE
  * wakes it. The broker keeps the timeout, so a group is never handed to a
  * client that has already given up. A wait is not idleness: the client's
- * --client-timeout stops until the wait ends.
+ * --client-timeout stops until the wait ends; instead clients of other
+ * uids may wait only --max-waiters at once.
  */
 static int
 client_wait(struct client *c, const char *name, size_t len,
     uint32_t timeout_ms, int take)
 {
+	struct broker *b = c->b;
 	struct timeval tv;
 
 	tv.tv_sec = (time_t)(timeout_ms / 1000);
 	tv.tv_usec = (suseconds_t)(timeout_ms % 1000) * 1000;
+	if (!c->trusted && b->nwaiting >= b->limits.max_waiters)
+		return client_send_full(c, FDP_OP_RETRIEVE, FDP_FULL_WAITERS);
 	if (c->wait_ev == NULL)
-		c->wait_ev = evtimer_new(c->b->base, client_wait_timeout, c);
+		c->wait_ev = evtimer_new(b->base, client_wait_timeout, c);
 	if (c->wait_ev == NULL ||
-	    store_wait(&c->b->store, name, len, &c->wait, take) == -1)
-		return client_send(c, FDP_OP_RETRIEVE, 0, FDP_S_FULL, NULL, 0,
-		    NULL, 0);
+	    store_wait(&b->store, name, len, &c->wait, take) == -1)
+		return client_send_full(c, FDP_OP_RETRIEVE, FDP_FULL_FDS);
+	if (!c->trusted)
+		b->nwaiting++;
 	if (timeout_ms > 0 && evtimer_add(c->wait_ev, &tv) == -1) {
 		client_stop_waiting(c);
-		return client_send(c, FDP_OP_RETRIEVE, 0, FDP_S_FULL, NULL, 0,
-		    NULL, 0);
+		return client_send_full(c, FDP_OP_RETRIEVE, FDP_FULL_FDS);
 	}
 	evtimer_del(c->idle_ev);
 	return 0;
@@ -446,7 +694,7 @@ broker_retrieve(struct broker *b, struct client *c, const struct request *req)
 		    g->nfds);
 		if (rc == 0 && take)
 			store_remove(&b->store, g);
-		return rc;
+		return rc == -1 ? -1 : 0;
 	}
 	if ((req->h.flags & FDP_F_WAIT) == 0)
 		return client_send(c, req->h.op, 0, FDP_S_NOENT, NULL, 0, NULL,
@@ -454,58 +702,67 @@ broker_retrieve(struct broker *b, struct client *c, const struct request *req)
 	return client_wait(c, req->name, req->len, req->arg, take);
 }
 
-/* LIST accumulates entries into records as large as the protocol allows. */
-struct list_out {
-	struct client	*c;
-	size_t		 len;
-	int		 failed;
-	unsigned char	 buf[FDP_PROTO_MAX_RECORD - sizeof(struct fdp_wire_header)];
-};
+/* Whether a client may see a group in its LIST. */
+static int
+list_visible(const struct group *g, void *arg)
+{
+	const struct client *c = arg;
+
+	return access_allows(&c->b->policy, &c->cred, ACCESS_LIST,
+	    group_name(g), group_namelen(g));
+}
 
 /*
- * Add one group's entry to the LIST reply, sending a full record first;
- * a name the client may not list is left out.
+ * A LIST goes out a record at a time, in name order, the next one made
+ * only once the socket took the last: a client that does not read holds
+ * one record, never the whole list. Each record's entries are the names
+ * after the last one sent; a group stored or deleted meanwhile shows or
+ * not, but no name twice.
  */
-static void
-list_add(const struct group *g, void *arg)
+static int
+client_list_continue(struct client *c)
 {
-	struct list_out *lo = arg;
+	static const struct group *pick[STORE_LIST_ROOM(FDP_PROTO_MAX_RECORD,
+	    sizeof(struct fdp_wire_entry))];
+	static unsigned char buf[FDP_PROTO_MAX_RECORD -
+	    sizeof(struct fdp_wire_header)];
 	struct fdp_wire_entry e;
-	size_t namelen = group_namelen(g);
+	size_t i, n, len;
+	int more;
 
-	if (lo->failed || !access_allows(&lo->c->b->policy, &lo->c->cred,
-	    ACCESS_LIST, group_name(g), namelen))
-		return;
-	if (lo->len + sizeof(e) + namelen > sizeof(lo->buf)) {
-		if (client_send(lo->c, FDP_OP_LIST, FDP_F_MORE, FDP_S_OK,
-		    lo->buf, lo->len, NULL, 0) == -1) {
-			lo->failed = 1;
-			return;
+	while (c->listing && !c->dead && STAILQ_EMPTY(&c->out)) {
+		n = store_list_next(&c->b->store, c->list_after,
+		    c->list_afterlen, list_visible, c, sizeof(buf), sizeof(e),
+		    pick, &more);
+		for (i = 0, len = 0; i < n; i++) {
+			e.name_len = (uint16_t)group_namelen(pick[i]);
+			e.nfds = pick[i]->nfds;
+			e.expires_in = group_expires_in(pick[i]);
+			memcpy(buf + len, &e, sizeof(e));
+			memcpy(buf + len + sizeof(e), group_name(pick[i]),
+			    e.name_len);
+			len += sizeof(e) + e.name_len;
 		}
-		lo->len = 0;
+		c->listing = more;
+		if (more) {
+			c->list_afterlen = (uint8_t)group_namelen(pick[n - 1]);
+			memcpy(c->list_after, group_name(pick[n - 1]),
+			    c->list_afterlen);
+		}
+		if (client_send(c, FDP_OP_LIST, more ? FDP_F_MORE : 0,
+		    FDP_S_OK, buf, len, NULL, 0) == -1)
+			return -1;
 	}
-	e.name_len = (uint16_t)namelen;
-	e.nfds = g->nfds;
-	e.expires_in = group_expires_in(g);
-	memcpy(lo->buf + lo->len, &e, sizeof(e));
-	memcpy(lo->buf + lo->len + sizeof(e), group_name(g), namelen);
-	lo->len += sizeof(e) + namelen;
+	return 0;
 }
 
 /* LIST: every name the client may list and its fd count, in records. */
 static int
-broker_list(struct broker *b, struct client *c)
+broker_list(struct client *c)
 {
-	struct list_out lo;
-
-	lo.c = c;
-	lo.len = 0;
-	lo.failed = 0;
-	store_foreach(&b->store, list_add, &lo);
-	if (lo.failed)
-		return -1;
-	return client_send(c, FDP_OP_LIST, 0, FDP_S_OK, lo.buf, lo.len,
-	    NULL, 0);
+	c->listing = 1;
+	c->list_afterlen = 0;
+	return client_list_continue(c);
 }
 /*
  * Takeover, the old broker's side. It hands a new broker of its user (or
@@ -516,59 +773,101 @@ broker_list(struct broker *b, struct client *c)
  * leaves it serving everything as before.
  */
 
-/* How long the old broker waits on the new one at any one step. */
-static const struct timeval handover_timeout = { 10, 0 };
+/*
+ * How long the old broker gives the new one for each step as a whole:
+ * handing over the state, waiting for TAKEOVER_READY, handing over the
+ * clients, waiting for TAKEOVER_DONE.
+ */
+#define HANDOVER_STEP_MS	10000
 
 /* How long the new broker waits on the old one at any one step. */
 static const struct timeval takeover_timeout = { 30, 0 };
 
+/* The old broker's end of a takeover: the connection and the step's end. */
+struct handover {
+	int		 sock;		/* non-blocking */
+	struct timespec	 deadline;
+	int		 failed;
+};
+
+/* Start a step: it must end within HANDOVER_STEP_MS. */
+static void
+handover_step(struct handover *ho)
+{
+	clock_gettime(CLOCK_MONOTONIC, &ho->deadline);
+	ho->deadline.tv_sec += HANDOVER_STEP_MS / 1000;
+}
+
+/*
+ * Wait until the connection is ready for events, but not past the step's
+ * end: a new broker that reads or answers slowly cannot hold the old one
+ * longer than that, however it paces itself.
+ */
+static int
+handover_wait(struct handover *ho, short events)
+{
+	struct pollfd pfd = { ho->sock, events, 0 };
+	struct timespec now;
+	long ms;
+	int n;
+
+	do {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		ms = (long)(ho->deadline.tv_sec - now.tv_sec) * 1000 +
+		    (ho->deadline.tv_nsec - now.tv_nsec) / 1000000;
+		if (ms <= 0)
+			return -1;
+		n = poll(&pfd, 1, (int)ms);
+	} while (n == -1 && errno == EINTR);
+	return n == 1 ? 0 : -1;
+}
+
 /* Send one handover record, a reply to op; fds are borrowed. */
 static int
-handover_send(int sock, uint16_t op, uint32_t flags, const void *payload,
-    size_t len, const int *fds, size_t nfds)
+handover_send(struct handover *ho, uint16_t op, uint32_t flags,
+    const void *payload, size_t len, const int *fds, size_t nfds)
 {
 	static unsigned char rec[sizeof(struct fdp_wire_header) +
 	    FDP_PROTO_MAX_RECORD];
 	struct fdp_wire_header h;
+	ssize_t n;
 
+	if (ho->failed)
+		return -1;
 	fdp_header_init(&h, op | FDP_OP_REPLY, flags, FDP_S_OK);
-	cmd_log_record("serve", sock, "<-", &h, NULL, 0, fds, nfds);
+	cmd_log_record("serve", ho->sock, "<-", &h, NULL, 0, fds, nfds);
 	memcpy(rec, &h, sizeof(h));
 	if (len > 0)
 		memcpy(rec + sizeof(h), payload, len);
-	return fdp_send_msg(sock, rec, sizeof(h) + len, fds, nfds) < 0 ? -1 : 0;
+	while ((n = fdp_send_msg(ho->sock, rec, sizeof(h) + len, fds,
+	    nfds)) == FDP_ESYS && errno == EAGAIN)
+		if (handover_wait(ho, POLLOUT) == -1)
+			break;
+	if (n < 0)
+		ho->failed = 1;
+	return n < 0 ? -1 : 0;
 }
-
-/* The groups go out one record each, as store_foreach visits them. */
-struct handover_out {
-	int	sock;
-	int	failed;
-};
 
 /* Send one group: its LIST entry (time left of its TTL), name and fds. */
 static void
 handover_group(const struct group *g, void *arg)
 {
-	struct handover_out *ho = arg;
+	struct handover *ho = arg;
 	unsigned char buf[sizeof(struct fdp_wire_entry) + 255];
 	struct fdp_wire_entry e;
 
-	if (ho->failed)
-		return;
 	e.name_len = (uint16_t)group_namelen(g);
 	e.nfds = g->nfds;
 	e.expires_in = group_expires_in(g);
 	memcpy(buf, &e, sizeof(e));
 	memcpy(buf + sizeof(e), group_name(g), e.name_len);
-	if (handover_send(ho->sock, FDP_OP_TAKEOVER, FDP_F_MORE |
-	    FDP_F_HANDOVER_GROUP, buf, sizeof(e) + e.name_len, g->fds,
-	    g->nfds) == -1)
-		ho->failed = 1;
+	handover_send(ho, FDP_OP_TAKEOVER, FDP_F_MORE | FDP_F_HANDOVER_GROUP,
+	    buf, sizeof(e) + e.name_len, g->fds, g->nfds);
 }
 
 /* Wait for the new broker's next request, op; -1 if anything else comes. */
 static int
-handover_await(int sock, uint16_t op)
+handover_await(struct handover *ho, uint16_t op)
 {
 	unsigned char rec[sizeof(struct fdp_wire_header)];
 	struct fdp_wire_header h;
@@ -576,12 +875,17 @@ handover_await(int sock, uint16_t op)
 	size_t nfds = FDP_MAX_FDS;
 	ssize_t n;
 
-	if ((n = fdp_recv_msg(sock, rec, sizeof(rec), fds, &nfds)) <= 0)
+	handover_step(ho);
+	while ((n = fdp_recv_msg(ho->sock, rec, sizeof(rec), fds,
+	    &nfds)) == FDP_ESYS && errno == EAGAIN)
+		if (handover_wait(ho, POLLIN) == -1)
+			return -1;
+	if (n <= 0)
 		return -1;
 	fdp_close_fds(fds, nfds);
 	if (fdp_header_check(rec, (size_t)n, &h) != 0 || h.op != op)
 		return -1;
-	cmd_log_record("serve", sock, "->", &h, NULL, 0, NULL, 0);
+	cmd_log_record("serve", ho->sock, "->", &h, NULL, 0, NULL, 0);
 	return 0;
 }
 
@@ -602,9 +906,12 @@ handover_wait_left(struct client *c)
 	return ms == 0 ? 1 : (uint32_t)ms;
 }
 
-/* Send one client: its connection, the name it waits for, replies queued. */
+/*
+ * Send one client: its connection, the name it waits for, the replies
+ * queued for it, and where a LIST being sent to it goes on.
+ */
 static int
-handover_client(int sock, struct client *c)
+handover_client(struct handover *ho, struct client *c)
 {
 	unsigned char buf[sizeof(struct fdp_wire_client) + 255];
 	struct fdp_wire_client wc = { 0, 0 };
@@ -619,59 +926,51 @@ handover_client(int sock, struct client *c)
 		len += group_namelen(c->wait.g);
 	}
 	memcpy(buf, &wc, sizeof(wc));
-	if (handover_send(sock, FDP_OP_TAKEOVER_READY, FDP_F_MORE |
-	    FDP_F_HANDOVER_CLIENT, buf, len, &c->fd, 1) == -1)
-		return -1;
+	handover_send(ho, FDP_OP_TAKEOVER_READY, FDP_F_MORE |
+	    FDP_F_HANDOVER_CLIENT, buf, len, &c->fd, 1);
 	STAILQ_FOREACH(o, &c->out, entry)
-		if (handover_send(sock, FDP_OP_TAKEOVER_READY, FDP_F_MORE |
-		    FDP_F_HANDOVER_QUEUED, o->data, o->len, o->fds,
-		    o->nfds) == -1)
-			return -1;
-	return 0;
-}
-
-/* The takeover connection blocks, but never longer than handover_timeout. */
-static int
-handover_blocking(int sock)
-{
-	return fcntl(sock, F_SETFL, 0) == -1 ||
-	    setsockopt(sock, SOL_SOCKET, SO_SNDTIMEO, &handover_timeout,
-	    sizeof(handover_timeout)) == -1 ||
-	    setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &handover_timeout,
-	    sizeof(handover_timeout)) == -1 ? -1 : 0;
+		handover_send(ho, FDP_OP_TAKEOVER_READY, FDP_F_MORE |
+		    FDP_F_HANDOVER_QUEUED, o->data, o->len, o->fds, o->nfds);
+	if (c->listing)
+		handover_send(ho, FDP_OP_TAKEOVER_READY, FDP_F_MORE |
+		    FDP_F_HANDOVER_LISTING, c->list_after, c->list_afterlen,
+		    NULL, 0);
+	return ho->failed ? -1 : 0;
 }
 
 /*
  * TAKEOVER, from a client access_check found to be of our user or root:
  * hand over the state, wait for TAKEOVER_READY, hand over the clients,
- * wait for TAKEOVER_DONE, and end the loop with the exit status 0. A
- * stopping broker hands over what its drain has not finished yet. Returns
- * -1 to drop the connection, the old broker serving on as before.
+ * wait for TAKEOVER_DONE, and end the loop with the exit status 0; each
+ * step within HANDOVER_STEP_MS. A stopping broker hands over what its
+ * drain has not finished yet. Returns -1 to drop the connection, the old
+ * broker serving on as before.
  */
 static int
 broker_takeover(struct broker *b, struct client *c)
 {
-	struct handover_out ho = { c->fd, 0 };
+	struct handover ho = { c->fd, { 0, 0 }, 0 };
 	struct client *other;
 
 	if (b->peer)
 		return client_send(c, FDP_OP_TAKEOVER, 0, FDP_S_UNSUPPORTED,
 		    NULL, 0, NULL, 0);
 	cmd_log("serve", "pid %ld takes over", (long)c->cred.pid);
-	if (handover_blocking(c->fd) == -1 ||
-	    handover_send(c->fd, FDP_OP_TAKEOVER, FDP_F_MORE |
-	    FDP_F_HANDOVER_LISTENER, NULL, 0, &b->listen_fd, 1) == -1)
+	handover_step(&ho);
+	handover_send(&ho, FDP_OP_TAKEOVER, FDP_F_MORE |
+	    FDP_F_HANDOVER_LISTENER, NULL, 0, &b->listen_fd, 1);
+	if (!ho.failed)
+		store_foreach(&b->store, handover_group, &ho);
+	if (handover_send(&ho, FDP_OP_TAKEOVER, 0, NULL, 0, NULL, 0) == -1 ||
+	    handover_await(&ho, FDP_OP_TAKEOVER_READY) == -1)
 		goto abandon;
-	store_foreach(&b->store, handover_group, &ho);
-	if (ho.failed ||
-	    handover_send(c->fd, FDP_OP_TAKEOVER, 0, NULL, 0, NULL, 0) == -1 ||
-	    handover_await(c->fd, FDP_OP_TAKEOVER_READY) == -1)
-		goto abandon;
+	handover_step(&ho);
 	TAILQ_FOREACH(other, &b->clients, entry)
-		if (other != c && handover_client(c->fd, other) == -1)
+		if (other != c && !other->dead &&
+		    handover_client(&ho, other) == -1)
 			goto abandon;
-	if (handover_send(c->fd, FDP_OP_TAKEOVER_READY, 0, NULL, 0, NULL,
-	    0) == -1 || handover_await(c->fd, FDP_OP_TAKEOVER_DONE) == -1)
+	if (handover_send(&ho, FDP_OP_TAKEOVER_READY, 0, NULL, 0, NULL,
+	    0) == -1 || handover_await(&ho, FDP_OP_TAKEOVER_DONE) == -1)
 		goto abandon;
 	cmd_log("serve", "pid %ld serves now; exiting", (long)c->cred.pid);
 	b->handed_over = 1;
@@ -699,6 +998,8 @@ broker_handle(struct broker *b, struct client *c, const struct request *req,
 		status = broker_store(b, req, fds, nfds);
 		if (status != FDP_S_OK)
 			fdp_close_fds(fds, nfds);
+		if (status == FDP_S_FULL)
+			return client_send_full(c, req->h.op, FDP_FULL_FDS);
 		if (client_send(c, req->h.op, 0, status, NULL, 0, NULL,
 		    0) == -1)
 			return -1;
@@ -710,13 +1011,13 @@ broker_handle(struct broker *b, struct client *c, const struct request *req,
 		return client_send(c, req->h.op, 0, broker_delete(b, req), NULL,
 		    0, NULL, 0);
 	case FDP_OP_LIST:
-		return broker_list(b, c);
+		return broker_list(c);
 	default:
 		return broker_takeover(b, c);
 	}
 }
 
-/* The status that answers a record fdp_recv_msg refused. */
+/* The status a record earned by how it arrived, when fdp_recv_msg refused it. */
 static uint32_t
 recv_error_status(ssize_t n)
 {
@@ -737,6 +1038,13 @@ broker_fds_in_use(const struct broker *b)
 	return b->limits.fixed_fds + broker_fds_counted(b);
 }
 
+/* Whether the broker may open n more fds of its own (copies to queue). */
+static int
+broker_fds_room(const struct broker *b, size_t n)
+{
+	return limits_room_for(&b->limits, broker_fds_in_use(b), n);
+}
+
 /*
  * Whether the client may make the request: FDP_S_OK or the status that
  * refuses it; a refused takeover is worth a word in the log.
@@ -754,12 +1062,61 @@ broker_permit(const struct broker *b, const struct client *c,
 }
 
 /*
+ * Whether the client's next record carries fds, looked at without taking
+ * them (a peek with no room for them): 1 or 0, or -1 when no record waits
+ * (or the client is gone, which the read that follows finds out).
+ */
+static int
+client_next_has_fds(const struct client *c)
+{
+	struct msghdr msg;
+	struct iovec iov;
+	char byte;
+
+	memset(&msg, 0, sizeof(msg));
+	iov.iov_base = &byte;
+	iov.iov_len = 1;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	if (recvmsg(c->fd, &msg, MSG_PEEK | MSG_DONTWAIT) <= 0)
+		return -1;
+	return (msg.msg_flags & MSG_CTRUNC) != 0;
+}
+
+/*
+ * Whether the client may be read now; if not it is held back (stalled for
+ * room in flight, paused for fds) until what it waits for is freed. A
+ * broker short of fds still reads a request that carries none.
+ */
+static int
+client_readable(struct client *c)
+{
+	struct broker *b = c->b;
+
+	client_inflight_read(c);
+	if (!client_inflight_room(c, FDP_MAX_FDS)) {
+		client_stall(c);
+		return 0;
+	}
+	if (limits_room(&b->limits, broker_fds_in_use(b)) ||
+	    client_next_has_fds(c) != 1)
+		return 1;
+	if (!c->paused) {
+		c->paused = 1;
+		b->npaused++;
+		client_arm(c);
+	}
+	return 0;
+}
+
+/*
  * Read one request record with its fds and answer it: 1 when one was
- * answered, 0 when none waits or the broker lacks room to take its fds (the
- * client is then paused: not polled until fds are freed), -1 when the client
- * was dropped. A waiting client is not read (it may only hang up), and a
- * broker that handed over reads nothing more: its clients are the new
- * broker's.
+ * answered, 0 when none waits or the client is held back, -1 when the
+ * client was dropped. A client is read only when nothing of its last
+ * answer is left to send; a waiting client is not read (it may only hang
+ * up), and a broker that handed over reads nothing more: its clients are
+ * the new broker's. Access is judged before anything else the request
+ * says, so a client without rights learns nothing from the broker.
  */
 static int
 client_read_one(struct client *c)
@@ -772,49 +1129,41 @@ client_read_one(struct client *c)
 	uint32_t status;
 	ssize_t n;
 
-	if (c->wait.g != NULL || b->handed_over)
+	if (c->dead || c->wait.g != NULL || b->handed_over ||
+	    !STAILQ_EMPTY(&c->out) || c->listing || !client_readable(c))
 		return 0;
-	if (!limits_room(&b->limits, broker_fds_in_use(b))) {
-		if (!c->paused) {
-			c->paused = 1;
-			b->npaused++;
-			event_del(c->read_ev);
-			event_add(c->hangup_ev, NULL);
-		}
-		return 0;
-	}
 	memset(rec, 0, sizeof(req.h));
 	n = fdp_recv_msg(c->fd, rec, sizeof(rec), fds, &nfds);
 	if (n == FDP_ESYS && errno == EAGAIN)
 		return 0;
 	if (n == 0 || n == FDP_ESYS) {
-		client_free(c);
+		client_drop(c);
 		return -1;
 	}
 	client_touch(c);
 	if (n < 0) {
-		if (fdp_header_check(rec, sizeof(req.h), &req.h) == FDP_EPROTO)
-			req.h.op = 0;
-		status = recv_error_status(n);
-	} else {
-		status = request_decode(rec, (size_t)n, nfds, &req);
-		if (req.name != NULL)
-			cmd_log_record("serve", c->fd, "->", &req.h,
-			    rec + sizeof(req.h), (size_t)n - sizeof(req.h),
-			    fds, nfds);
-		if (status == FDP_S_OK)
-			status = broker_permit(b, c, &req);
-	}
+		nfds = 0;
+		status = request_decode(rec, sizeof(req.h), 0,
+		    recv_error_status(n), &req);
+	} else
+		status = request_decode(rec, (size_t)n, nfds, FDP_S_OK, &req);
+	if (req.name != NULL)
+		cmd_log_record("serve", c->fd, "->", &req.h,
+		    rec + sizeof(req.h), (size_t)n - sizeof(req.h), fds, nfds);
+	if (status == FDP_S_OK)
+		status = broker_permit(b, c, &req);
+	if (status == FDP_S_OK)
+		status = req.invalid;
 	if (status != FDP_S_OK) {
-		if (n > 0)
-			fdp_close_fds(fds, nfds);
+		fdp_close_fds(fds, nfds);
 		rc = client_send(c, req.h.op, 0, status, NULL, 0, NULL, 0);
 	} else
 		rc = broker_handle(b, c, &req, fds, nfds);
 	if (rc == -1) {
-		client_free(c);
+		client_drop(c);
 		return -1;
 	}
+	client_arm(c);
 	return 1;
 }
 
@@ -833,22 +1182,26 @@ client_read(evutil_socket_t fd, short what, void *arg)
 
 	(void)what;
 	if (c->wait.g == NULL) {
-		client_read_one(c);
+		if (client_read_one(c) != -1 && c->b->stopping)
+			client_drain_check(c);
 		return;
 	}
 	while (recv(fd, &byte, 1, MSG_DONTWAIT) > 0)
 		continue;
-	client_free(c);
+	client_drop(c);
 }
 
-/* Listen for new clients while there is a free client slot and no backoff. */
+/*
+ * Listen for new clients while a slot is free (of --max-clients, or of the
+ * owner's --reserved-clients) and there is no backoff.
+ */
 static void
 broker_accept_gate(struct broker *b)
 {
 	if (b->accept_ev == NULL || b->stopping || b->handed_over ||
 	    evtimer_pending(b->backoff_ev, NULL))
 		return;
-	if (b->nclients < b->limits.max_clients)
+	if (b->nclients < b->limits.max_clients + b->limits.reserved_clients)
 		event_add(b->accept_ev, NULL);
 	else
 		event_del(b->accept_ev);
@@ -865,13 +1218,11 @@ broker_resume(struct broker *b)
 	    !limits_room(&b->limits, broker_fds_in_use(b)))
 		return;
 	TAILQ_FOREACH(c, &b->clients, entry) {
-		if (!c->paused)
+		if (c->dead || !c->paused)
 			continue;
 		c->paused = 0;
 		b->npaused--;
-		event_del(c->hangup_ev);
-		if (STAILQ_EMPTY(&c->out))
-			event_add(c->read_ev, NULL);
+		client_arm(c);
 	}
 }
 
@@ -916,7 +1267,7 @@ broker_drained(struct broker *b)
  * when it cannot.
  */
 static struct client *
-client_new(struct broker *b, int fd)
+client_new(struct broker *b, int fd, const struct fdp_cred *cred)
 {
 	struct client *c;
 
@@ -926,6 +1277,8 @@ client_new(struct broker *b, int fd)
 	}
 	c->b = b;
 	c->fd = fd;
+	c->cred = *cred;
+	c->trusted = access_trusted(&b->policy, cred);
 	c->wait.owner = c;
 	STAILQ_INIT(&c->out);
 	TAILQ_INSERT_TAIL(&b->clients, c, entry);
@@ -936,10 +1289,8 @@ client_new(struct broker *b, int fd)
 	c->idle_ev = evtimer_new(b->base, client_expire, c);
 	c->hangup_ev = event_new(b->base, fd, EV_CLOSED, client_expire, c);
 	if (c->read_ev == NULL || c->write_ev == NULL || c->idle_ev == NULL ||
-	    c->hangup_ev == NULL ||
-	    fdp_peer_cred(fd, &c->cred) != 0 ||
-	    event_add(c->read_ev, NULL) == -1) {
-		client_free(c);
+	    c->hangup_ev == NULL || event_add(c->read_ev, NULL) == -1) {
+		client_drop(c);
 		return NULL;
 	}
 	client_touch(c);
@@ -947,18 +1298,48 @@ client_new(struct broker *b, int fd)
 	return c;
 }
 
+/*
+ * A connection past --max-clients from anyone but the owner is told so in
+ * one record (FULL, reason CLIENTS, op FDP_OP_REPLY: it asked nothing yet)
+ * and closed; the owner's --reserved-clients stay its own.
+ */
+static void
+broker_refuse(int fd)
+{
+	struct fdp_wire_header h;
+	unsigned char rec[sizeof(h) + sizeof(uint32_t)];
+
+	fdp_header_init(&h, FDP_OP_REPLY, 0, FDP_S_FULL);
+	memcpy(rec, &h, sizeof(h));
+	memcpy(rec + sizeof(h), &full_why[FDP_FULL_CLIENTS], sizeof(uint32_t));
+	fdp_send_msg(fd, rec, sizeof(rec), NULL, 0);
+	close(fd);
+}
+
 /* Accept a connection; out of fds, rest on a timer rather than spin. */
 static void
 broker_accept(evutil_socket_t lfd, short what, void *arg)
 {
 	struct broker *b = arg;
+	struct fdp_cred cred;
 	int fd;
 
 	(void)what;
 	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (fd >= 0) {
+		if (fdp_peer_cred(fd, &cred) != 0) {
+			close(fd);
+			return;
+		}
+		if (b->nclients >= b->limits.max_clients &&
+		    !access_trusted(&b->policy, &cred)) {
+			cmd_log("serve", "uid %lu refused: %zu clients",
+			    (unsigned long)cred.uid, b->nclients);
+			broker_refuse(fd);
+			return;
+		}
 		cmd_log("serve", "client %d connected", fd);
-		client_new(b, fd);
+		client_new(b, fd, &cred);
 		return;
 	}
 	if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
@@ -980,19 +1361,22 @@ broker_accept_resume(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
- * Answer what a client of a stopping broker has already sent; drop it once
- * nothing is left to send it. A waiting client is dropped at once: nothing
- * it sent is left to answer, and its wait may outlast any drain.
+ * A stopping broker drops a client once it has nothing left to answer it
+ * for: not waiting (nothing it sent is left to answer, and its wait may
+ * outlast any drain), nothing queued or being listed to it, and no request
+ * of its unread; nor a client paused for fds the broker will not have.
+ * Others are answered through the loop's events as usual, within the
+ * drain's time, and come back here after each answer.
  */
 static void
-client_drain(struct client *c)
+client_drain_check(struct client *c)
 {
-	int rc;
-
-	while ((rc = client_read_one(c)) == 1)
-		continue;
-	if (rc == 0 && (STAILQ_EMPTY(&c->out) || c->wait.g != NULL))
-		client_free(c);
+	if (c->dead)
+		return;
+	if (c->wait.g != NULL || c->paused ||
+	    (STAILQ_EMPTY(&c->out) && !c->listing &&
+	    client_next_has_fds(c) == -1))
+		client_drop(c);
 }
 
 /*
@@ -1006,7 +1390,7 @@ static void
 broker_stop(evutil_socket_t sig, short what, void *arg)
 {
 	struct broker *b = arg;
-	struct client *c, *next;
+	struct client *c;
 
 	(void)sig;
 	(void)what;
@@ -1019,11 +1403,8 @@ broker_stop(evutil_socket_t sig, short what, void *arg)
 	event_del(b->accept_ev);
 	event_del(b->backoff_ev);
 	evtimer_add(b->drain_ev, &drain_timeout);
-	for (c = TAILQ_FIRST(&b->clients); c != NULL && !b->handed_over;
-	    c = next) {
-		next = TAILQ_NEXT(c, entry);
-		client_drain(c);
-	}
+	TAILQ_FOREACH(c, &b->clients, entry)
+		client_drain_check(c);
 	broker_drained(b);
 }
 
@@ -1141,9 +1522,17 @@ takeover_recv(int sock, uint16_t op, struct handover_in *in)
 	return 0;
 }
 
-/* Hold one group handed over, with the time left of its TTL. */
+/* Why a takeover this broker cannot hold failed. */
+static const char takeover_too_many[] = "the running broker holds more fds "
+    "than this one may (its fd limit, ulimit -n, or --max-fds)";
+
+/*
+ * Hold one group handed over, with the time left of its TTL, within
+ * capacity: a broker that could not hold everything and still read a
+ * whole request refuses the takeover rather than serve stuck.
+ */
 static int
-takeover_group(struct broker *b, struct handover_in *in)
+takeover_group(struct broker *b, struct handover_in *in, size_t capacity)
 {
 	struct fdp_wire_entry e;
 	const char *name = (const char *)in->payload + sizeof(e);
@@ -1155,6 +1544,10 @@ takeover_group(struct broker *b, struct handover_in *in)
 	if (e.nfds != in->nfds || in->len - sizeof(e) != e.name_len ||
 	    fdp_name_check(name, e.name_len) != 0)
 		return FDP_EPROTO;
+	if (b->store.nfds + in->nfds > capacity) {
+		b->takeover_why = takeover_too_many;
+		return FDP_ECTRUNC;
+	}
 	if (store_put(&b->store, name, e.name_len, in->fds, in->nfds, 0,
 	    e.expires_in) != FDP_S_OK) {
 		errno = ENOMEM;
@@ -1168,6 +1561,7 @@ takeover_group(struct broker *b, struct handover_in *in)
 static int
 takeover_state(struct broker *b, int sock, struct handover_in *in)
 {
+	size_t capacity = limits_capacity(&b->limits);
 	int rc;
 
 	if ((rc = takeover_request(sock, FDP_OP_TAKEOVER)) != 0 ||
@@ -1185,7 +1579,7 @@ takeover_state(struct broker *b, int sock, struct handover_in *in)
 			return rc;
 		if ((in->h.flags & FDP_F_MORE) == 0)
 			return in->nfds == 0 ? 0 : FDP_EPROTO;
-		if ((rc = takeover_group(b, in)) != 0)
+		if ((rc = takeover_group(b, in, capacity)) != 0)
 			return rc;
 	}
 }
@@ -1199,13 +1593,18 @@ static struct client *
 takeover_client(struct broker *b, struct handover_in *in)
 {
 	struct fdp_wire_client wc;
+	struct fdp_cred cred;
 	struct client *c;
 	const char *name = (const char *)in->payload + sizeof(wc);
 	size_t len = in->len - sizeof(wc);
 
 	memcpy(&wc, in->payload, sizeof(wc));
 	in->nfds = 0;
-	if ((c = client_new(b, in->fds[0])) == NULL ||
+	if (fdp_peer_cred(in->fds[0], &cred) != 0) {
+		close(in->fds[0]);
+		return NULL;
+	}
+	if ((c = client_new(b, in->fds[0], &cred)) == NULL ||
 	    (wc.flags & FDP_F_WAIT) == 0)
 		return c;
 	if (fdp_name_check(name, len) != 0)
@@ -1222,11 +1621,34 @@ takeover_client(struct broker *b, struct handover_in *in)
 		goto drop;
 	return c;
 drop:
-	client_free(c);
+	client_drop(c);
 	return NULL;
 }
 
-/* TAKEOVER_READY: each client, then the replies queued for it. */
+/*
+ * The LIST a client handed over was being sent goes on after the name
+ * given, once the records queued before it are out.
+ */
+static struct client *
+takeover_listing(struct client *c, const struct handover_in *in)
+{
+	if (c == NULL)
+		return NULL;
+	c->listing = 1;
+	c->list_afterlen = (uint8_t)in->len;
+	memcpy(c->list_after, in->payload, in->len);
+	if (client_list_continue(c) == -1) {
+		client_drop(c);
+		return NULL;
+	}
+	client_arm(c);
+	return c;
+}
+
+/*
+ * TAKEOVER_READY: each client, then the replies queued for it, then where
+ * its LIST goes on.
+ */
 static int
 takeover_clients(struct broker *b, int sock, struct handover_in *in)
 {
@@ -1247,12 +1669,18 @@ takeover_clients(struct broker *b, int sock, struct handover_in *in)
 		    in->len > 0) {
 			if (c != NULL && client_queue(c, in->payload, in->len,
 			    in->fds, in->nfds) == -1) {
-				client_free(c);
+				client_drop(c);
 				c = NULL;
 			}
+			if (c != NULL)
+				client_inflight_add(c, in->nfds);
 			fdp_close_fds(in->fds, in->nfds);
 			in->nfds = 0;
-		} else
+		} else if ((in->h.flags & FDP_F_HANDOVER_LISTING) != 0 &&
+		    in->nfds == 0 && fdp_name_check((const char *)in->payload,
+		    in->len) == 0)
+			c = takeover_listing(c, in);
+		else
 			return FDP_EPROTO;
 	}
 }
@@ -1271,7 +1699,7 @@ takeover_receive(struct broker *b)
 	rc = takeover_state(b, b->takeover_sock, &in);
 	if (rc == 0 && in.h.status != FDP_S_OK) {
 		cmd_warn("serve", "--takeover: %s",
-		    fdp_status_text(in.h.status));
+		    fdp_reply_status_text(in.h.status, in.payload, in.len));
 		return EXIT_REFUSED;
 	}
 	if (rc == 0)
@@ -1284,11 +1712,14 @@ takeover_receive(struct broker *b)
 		    (unsigned)in.h.version, FDP_PROTO_VERSION);
 		return EXIT_SYSTEM;
 	}
+	if (rc == FDP_ECTRUNC)
+		b->takeover_why = takeover_too_many;
 	if (rc != 0) {
 		fdp_close_fds(in.fds, in.nfds);
 		in.nfds = 0;
 		cmd_warn("serve", "--takeover failed: %s; the running broker "
-		    "serves on", fdp_strerror(rc));
+		    "serves on", b->takeover_why != NULL ? b->takeover_why :
+		    fdp_strerror(rc));
 		return EXIT_SYSTEM;
 	}
 	/*
@@ -1299,14 +1730,35 @@ takeover_receive(struct broker *b)
 	if (listen(b->listen_fd, SOMAXCONN) == -1)
 		cmd_warn("serve", "--takeover: listen: %s; clients see the old "
 		    "broker's credentials", strerror(errno));
-	b->took_over = 1;
+	if (fdp_sockfile_claim(&b->addr, &b->sockfile) == -1)
+		cmd_warn("serve", "--takeover: the socket file: %s; it stays "
+		    "when this broker stops", strerror(errno));
 	cmd_log("serve", "took over: %zu groups, serving", b->store.ngroups);
 	return 0;
 }
 
 /*
- * The loop's own events, made and armed together (accepting as the client
- * limit allows); -1 if any failed. Peer mode has no rules to reread.
+ * The loop's own timers and deferred work, made before any client comes
+ * (a takeover brings some); -1 if any failed.
+ */
+static int
+broker_timers_new(struct broker *b)
+{
+	b->backoff_ev = evtimer_new(b->base, broker_accept_resume, b);
+	b->drain_ev = evtimer_new(b->base, broker_drain_expired, b->base);
+	b->resume_ev = evtimer_new(b->base, broker_resume_later, b);
+	b->status_ev = evtimer_new(b->base, broker_status_send, b);
+	b->reap_ev = evtimer_new(b->base, broker_reap, b);
+	b->inflight_ev = evtimer_new(b->base, broker_inflight_check, b);
+	return b->backoff_ev == NULL || b->drain_ev == NULL ||
+	    b->resume_ev == NULL || b->status_ev == NULL || b->reap_ev == NULL ||
+	    b->inflight_ev == NULL ? -1 : 0;
+}
+
+/*
+ * Accepting (as the client limits allow) and the signals, armed once the
+ * broker holds its listening socket; -1 if any failed. Peer mode has no
+ * rules to reread.
  */
 static int
 broker_events_new(struct broker *b, struct event **sigs, size_t nsigs)
@@ -1317,47 +1769,86 @@ broker_events_new(struct broker *b, struct event **sigs, size_t nsigs)
 
 	b->accept_ev = event_new(b->base, b->listen_fd, EV_READ | EV_PERSIST,
 	    broker_accept, b);
-	b->backoff_ev = evtimer_new(b->base, broker_accept_resume, b);
-	b->drain_ev = evtimer_new(b->base, broker_drain_expired, b->base);
-	b->resume_ev = evtimer_new(b->base, broker_resume_later, b);
-	b->status_ev = evtimer_new(b->base, broker_status_send, b);
 	for (i = 0; i < nsigs; i++) {
 		sigs[i] = evsignal_new(b->base, signo[i],
 		    signo[i] == SIGHUP ? broker_reload : broker_stop, b);
 		if (sigs[i] == NULL || event_add(sigs[i], NULL) == -1)
 			rc = -1;
 	}
-	if (b->accept_ev == NULL || b->backoff_ev == NULL ||
-	    b->drain_ev == NULL || b->resume_ev == NULL || b->status_ev == NULL)
+	if (b->accept_ev == NULL)
 		return -1;
 	broker_accept_gate(b);
 	return rc;
 }
 
 /*
+ * Settle the limits from the fd limit and what is open, saying so when a
+ * --max-fds or --max-clients given had to be cut down to fit.
+ */
+static void
+broker_limits_settle(struct broker *b)
+{
+	size_t fds = b->limits.max_fds, clients = b->limits.max_clients;
+	int cut = limits_settle(&b->limits, broker_fds_counted(b));
+
+	if (cut & 1)
+		cmd_warn("serve", "--max-fds %zu: past what the fd limit (%zu) "
+		    "leaves; holding at most %zu", fds, b->limits.nofile,
+		    b->limits.max_fds);
+	if (cut & 2)
+		cmd_warn("serve", "--max-clients %zu: past what the fd limit "
+		    "(%zu) leaves for clients; serving at most %zu", clients,
+		    b->limits.nofile, b->limits.max_clients);
+}
+
+/* Free every event of the broker's own that was made. */
+static void
+broker_events_free(struct broker *b, struct event **sigs, size_t nsigs)
+{
+	size_t i;
+
+	event_free_made(b->accept_ev);
+	event_free_made(b->backoff_ev);
+	event_free_made(b->drain_ev);
+	event_free_made(b->resume_ev);
+	event_free_made(b->status_ev);
+	event_free_made(b->reap_ev);
+	event_free_made(b->inflight_ev);
+	for (i = 0; i < nsigs; i++)
+		event_free_made(sigs[i]);
+}
+
+/*
  * Run the loop until a signal stops it (or a new broker takes over), then
  * close everything held. The groups an fd store hands back and whatever a
- * takeover brings come in first, and count as the broker's own fds.
+ * takeover brings come in first, and count as the broker's own fds; the
+ * limits are settled between the two, so that clients handed over meet
+ * them.
  */
 static int
 broker_run(struct broker *b, int ready_fd)
 {
 	struct event *sigs[3] = { NULL, NULL, NULL };
 	struct client *c;
-	size_t i, nsigs = b->peer ? 2 : 3;
+	size_t nsigs = b->peer ? 2 : 3;
 	int status = EXIT_SYSTEM, handover = 0;
 
 	TAILQ_INIT(&b->clients);
 	limits_start(&b->limits, !b->peer);
 	b->base = event_base_new();
-	if (b->base == NULL || store_init(&b->store, b->base) == -1) {
+	if (b->base == NULL || store_init(&b->store, b->base) == -1 ||
+	    broker_timers_new(b) == -1) {
 		cmd_warn("serve", "cannot set up the event loop");
-		if (b->base != NULL)
+		if (b->base != NULL) {
+			broker_events_free(b, sigs, nsigs);
+			store_free(&b->store);
 			event_base_free(b->base);
+		}
 		return EXIT_SYSTEM;
 	}
 	if (b->fdstore)
 		fdstore_adopt(&b->store, "serve", b->adopt_names, b->nadopt);
+	broker_limits_settle(b);
 	if (b->takeover_sock >= 0)
 		handover = takeover_receive(b);
 	if (handover != 0)
@@ -1367,23 +1858,18 @@ broker_run(struct broker *b, int ready_fd)
 	else {
 		b->store.on_change = broker_store_changed;
 		b->store.on_change_arg = b;
-		limits_settle(&b->limits, broker_fds_counted(b));
 		broker_ready(b, ready_fd);
 		status = event_base_dispatch(b->base) == -1 ? EXIT_SYSTEM : 0;
 	}
 	b->stopping = 1;
+	TAILQ_FOREACH(c, &b->clients, entry)
+		client_drop(c);
 	while ((c = TAILQ_FIRST(&b->clients)) != NULL)
 		client_free(c);
 	if (b->peer)
 		store_foreach(&b->store, peer_collect, b);
 	store_free(&b->store);
-	event_free_made(b->accept_ev);
-	event_free_made(b->backoff_ev);
-	event_free_made(b->drain_ev);
-	event_free_made(b->resume_ev);
-	event_free_made(b->status_ev);
-	for (i = 0; i < nsigs; i++)
-		event_free_made(sigs[i]);
+	broker_events_free(b, sigs, nsigs);
 	event_base_free(b->base);
 	return status;
 }
@@ -1477,8 +1963,7 @@ serve_inherited_close(struct broker *b)
 static int
 broker_listen(struct broker *b, const char *cmd, const char *address)
 {
-	b->listen_fd = fdp_listen_broker(&b->addr, b->mode, &b->bound,
-	    &b->dir_fd);
+	b->listen_fd = fdp_listen_broker(&b->addr, b->mode, &b->sockfile);
 	if (b->listen_fd == FDP_ESYS && errno == ELOOP) {
 		cmd_warn(cmd, "cannot listen on %s: a directory on the way "
 		    "is a symbolic link owned by another user", address);
@@ -1530,10 +2015,7 @@ broker_serve_at(struct broker *b, const char *cmd, const char *socket_opt,
 		status = broker_run(b, ready_fd);
 	}
 	close(b->listen_fd);
-	if (!b->handed_over && !b->activated)
-		fdp_unlink_unix(&b->bound);
-	if (b->dir_fd >= 0)
-		close(b->dir_fd);
+	fdp_sockfile_close(&b->sockfile, !b->handed_over);
 	return status;
 }
 
@@ -1580,8 +2062,7 @@ broker_take_over(struct broker *b, const char *socket_opt, int ready_fd)
 	close(b->takeover_sock);
 	if (b->listen_fd >= 0)
 		close(b->listen_fd);
-	if (b->took_over)
-		fdp_unlink_unix(&b->addr);
+	fdp_sockfile_close(&b->sockfile, !b->handed_over);
 	return status;
 }
 
@@ -1599,6 +2080,9 @@ static const struct option serve_options[] = {
 	{ "mode",		required_argument,	NULL,	'm' },
 	{ "max-fds",		required_argument,	NULL,	'F' },
 	{ "max-clients",	required_argument,	NULL,	'C' },
+	{ "reserved-clients",	required_argument,	NULL,	'O' },
+	{ "max-waiters",	required_argument,	NULL,	'W' },
+	{ "max-inflight",	required_argument,	NULL,	'I' },
 	{ "client-timeout",	required_argument,	NULL,	'T' },
 	{ "verbose",		no_argument,		NULL,	'v' },
 	{ "help",		no_argument,		NULL,	'h' },
@@ -1660,10 +2144,32 @@ serve_hardening_option(struct broker *b, int ch, const char *arg)
 	case 'm':
 		return serve_parse_mode(arg, &b->mode);
 	case 'F':
+		b->limits.max_fds_given = 1;
 		return serve_parse_count("max-fds", arg, &b->limits.max_fds);
 	case 'C':
+		b->limits.max_clients_given = 1;
 		return serve_parse_count("max-clients", arg,
 		    &b->limits.max_clients);
+	case 'O':
+		if ((v = cmd_parse_int(arg)) < 0) {
+			cmd_warn("serve", "--reserved-clients %s: not a number",
+			    arg);
+			return -1;
+		}
+		b->limits.reserved_clients = (size_t)v;
+		return 0;
+	case 'W':
+		return serve_parse_count("max-waiters", arg,
+		    &b->limits.max_waiters);
+	case 'I':
+		if (serve_parse_count("max-inflight", arg,
+		    &b->limits.max_inflight) == -1)
+			return -1;
+		if (b->limits.max_inflight >= FDP_MAX_FDS)
+			return 0;
+		cmd_warn("serve", "--max-inflight %s: at least %d, a whole "
+		    "group", arg, FDP_MAX_FDS);
+		return -1;
 	default:
 		if ((v = cmd_parse_int(arg)) < 0) {
 			cmd_warn("serve", "--client-timeout %s: not a number "
@@ -1686,7 +2192,7 @@ broker_init(struct broker *b)
 	b->mode = 0600;
 	b->policy.owner = geteuid();
 	limits_init(&b->limits);
-	b->dir_fd = -1;
+	b->sockfile.dirfd = -1;
 	b->notify_fd = -1;
 	b->takeover_sock = -1;
 }
@@ -1726,6 +2232,9 @@ serve_run(int argc, char **argv)
 		case 'm':
 		case 'F':
 		case 'C':
+		case 'O':
+		case 'W':
+		case 'I':
 		case 'T':
 			if (serve_hardening_option(&b, ch, optarg) == -1)
 				goto out;
@@ -1787,6 +2296,7 @@ serve_peer(const char *cmd, const char *socket_opt, struct fdp_reply *r,
 
 	broker_init(&b);
 	b.limits.max_clients = 1;
+	b.limits.reserved_clients = 0;
 	b.peer = 1;
 	b.peer_out = r;
 	b.peer_name = name;
@@ -1803,7 +2313,8 @@ const struct cmd_entry cmd_serve = {
 	"serve",
 	"serve [-v] [-s ADDR] [--ready-fd N] [--fdstore | --takeover]\n"
 	"      [--allow SPEC]... [--rules FILE] [--mode MODE]\n"
-	"      [--max-fds N] [--max-clients N] [--client-timeout SECONDS]\n"
+	"      [--max-fds N] [--max-clients N] [--reserved-clients N]\n"
+	"      [--max-waiters N] [--max-inflight N] [--client-timeout SECONDS]\n"
 	"Run the broker: hold named groups of fds until SIGTERM or SIGINT.\n"
 	"  -s, --socket ADDR         address to listen on (path or @abstract); not\n"
 	"                            with a socket handed over through LISTEN_FDS\n"
@@ -1819,8 +2330,16 @@ const struct cmd_entry cmd_serve = {
 	"                            ops=store+retrieve+list+delete, names=GLOB\n"
 	"      --rules FILE          more SPECs, one a line; reread on SIGHUP\n"
 	"      --mode MODE           the path socket's mode (default 0600)\n"
-	"      --max-fds N           fds the broker may hold in groups\n"
+	"      --max-fds N           fds the broker may hold in groups (default:\n"
+	"                            what the fd limit leaves, halved)\n"
 	"      --max-clients N       clients connected at once (default 1024)\n"
+	"      --reserved-clients N  more that only the broker's uid and root may\n"
+	"                            use (default 16)\n"
+	"      --max-waiters N       clients of other uids waiting at once\n"
+	"                            (default: half of --max-clients)\n"
+	"      --max-inflight N      fds sent to clients and not yet read by\n"
+	"                            them (default: half the fd limit, at most\n"
+	"                            16384)\n"
 	"      --client-timeout SEC  drop a client idle this long (default 60,\n"
 	"                            0 never; a client waiting with --wait is\n"
 	"                            not idle)\n"

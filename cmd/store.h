@@ -92,6 +92,21 @@ void		 store_unwait(struct store *s, struct waiter *w);
 void		 store_foreach(const struct store *s,
 		    void (*fn)(const struct group *, void *), void *arg);
 
+/*
+ * LIST in name order, a record at a time: the held groups named after the
+ * first afterlen bytes of after (all of them for afterlen 0), smallest
+ * first, that keep lets in, as many as fit in budget bytes at entry bytes
+ * of overhead each besides the name. They go into out (room for
+ * STORE_LIST_ROOM(budget, overhead)), sorted; returns how many, and *more
+ * says whether others that keep lets in come after them. Names compare as
+ * bytes, a prefix before the longer names it begins.
+ */
+#define STORE_LIST_ROOM(budget, overhead)	((budget) / ((overhead) + 1) + 1)
+size_t		 store_list_next(const struct store *s, const char *after,
+		    size_t afterlen, int (*keep)(const struct group *, void *),
+		    void *arg, size_t budget, size_t overhead,
+		    const struct group **out, int *more);
+
 /* Close every fd held and free everything. */
 void		 store_free(struct store *s);
 

@@ -211,32 +211,141 @@ fdp_open_parent(char *path, char **base)
 	return dir;
 }
 
+/*
+ * Run fn on the basename of a path, from inside its directory: fchdir to
+ * dir, so that the address stays short whatever the directory's path, and
+ * back to where we were. The broker is single-threaded while it does this.
+ */
+static int
+fdp_in_dir(int dir, const char *base, int (*fn)(const struct fdp_addr *,
+    void *), void *arg)
+{
+	struct fdp_addr rel;
+	size_t n = strlen(base);
+	int here, rc, saved;
+
+	if (n == 0)
+		return FDP_EADDR;
+	memset(&rel, 0, sizeof(rel));	/* a path even if it starts with '@' */
+	rel.sun.sun_family = AF_UNIX;
+	memcpy(rel.sun.sun_path, base, n);
+	rel.len = offsetof(struct sockaddr_un, sun_path) + n + 1;
+	if ((here = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return FDP_ESYS;
+	if (fchdir(dir) == -1)
+		rc = FDP_ESYS;
+	else
+		rc = fn(&rel, arg);
+	saved = errno;
+	if (fchdir(here) == -1 && rc >= 0) {
+		saved = errno;
+		if (rc > 0)
+			close(rc);
+		rc = FDP_ESYS;
+	}
+	close(here);
+	errno = saved;
+	return rc;
+}
+
+/* The broker's socket, bound with its mode inside its directory. */
+static int
+fdp_bind_broker(const struct fdp_addr *rel, void *arg)
+{
+	const mode_t *mode = arg;
+
+	return fdp_listen_unix_mode(rel, SOCK_SEQPACKET, *mode);
+}
+
+/* Note which file a path socket is, to tell it from a later one. */
+static int
+fdp_sockfile_note(struct fdp_sockfile *f)
+{
+	struct stat st;
+
+	if (fstatat(f->dirfd, f->base, &st, AT_SYMLINK_NOFOLLOW) == -1)
+		return -1;
+	if (!S_ISSOCK(st.st_mode)) {
+		errno = ENOTSOCK;
+		return -1;
+	}
+	f->dev = st.st_dev;
+	f->ino = st.st_ino;
+	return 0;
+}
+
+/* Open the directory of path a safely and name the file in it. */
+static int
+fdp_sockfile_open(const struct fdp_addr *a, struct fdp_sockfile *f)
+{
+	char path[sizeof(a->sun.sun_path)], *base;
+
+	memcpy(path, a->sun.sun_path, sizeof(path));
+	if ((f->dirfd = fdp_open_parent(path, &base)) == -1)
+		return -1;
+	snprintf(f->base, sizeof(f->base), "%s", base);
+	return 0;
+}
+
+/* Forget a socket file without touching it. */
+static void
+fdp_sockfile_forget(struct fdp_sockfile *f)
+{
+	int saved = errno;
+
+	if (f->dirfd >= 0)
+		close(f->dirfd);
+	f->dirfd = -1;
+	errno = saved;
+}
+
 int
 fdp_listen_broker(const struct fdp_addr *a, mode_t mode,
-    struct fdp_addr *bound, int *dirfd)
+    struct fdp_sockfile *f)
 {
-	char path[sizeof(a->sun.sun_path)], inside[64 + sizeof(path)], *base;
-	int fd, saved;
+	int fd;
 
-	*bound = *a;
-	*dirfd = -1;
+	f->dirfd = -1;
 	if (fdp_addr_is_abstract(a))
 		return fdp_listen_unix_mode(a, SOCK_SEQPACKET, mode);
-	memcpy(path, a->sun.sun_path, sizeof(path));
-	if ((*dirfd = fdp_open_parent(path, &base)) == -1)
+	if (fdp_sockfile_open(a, f) == -1)
 		return FDP_ESYS;
-	snprintf(inside, sizeof(inside), "/proc/self/fd/%d/%s", *dirfd, base);
-	if (*base == '\0')
-		fd = FDP_EADDR;
-	else if ((fd = fdp_addr_parse(inside, bound)) == 0)
-		fd = fdp_listen_unix_mode(bound, SOCK_SEQPACKET, mode);
-	if (fd < 0) {
-		saved = errno;
-		close(*dirfd);
-		*dirfd = -1;
-		errno = saved;
+	fd = fdp_in_dir(f->dirfd, f->base, fdp_bind_broker, &mode);
+	if (fd >= 0 && fdp_sockfile_note(f) == -1) {
+		unlinkat(f->dirfd, f->base, 0);
+		close(fd);
+		fd = FDP_ESYS;
 	}
+	if (fd < 0)
+		fdp_sockfile_forget(f);
 	return fd;
+}
+
+int
+fdp_sockfile_claim(const struct fdp_addr *a, struct fdp_sockfile *f)
+{
+	f->dirfd = -1;
+	if (fdp_addr_is_abstract(a))
+		return 0;
+	if (fdp_sockfile_open(a, f) == -1 || fdp_sockfile_note(f) == -1) {
+		fdp_sockfile_forget(f);
+		return -1;
+	}
+	return 0;
+}
+
+void
+fdp_sockfile_close(struct fdp_sockfile *f, int remove)
+{
+	struct stat st;
+
+	if (f->dirfd < 0)
+		return;
+	if (remove && fstatat(f->dirfd, f->base, &st,
+	    AT_SYMLINK_NOFOLLOW) == 0 && st.st_dev == f->dev &&
+	    st.st_ino == f->ino)
+		unlinkat(f->dirfd, f->base, 0);
+	fdp_sockfile_forget(f);
 }
 
 /* Clients, and the tests, connect with a plain blocking connect. */

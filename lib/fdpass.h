@@ -112,18 +112,44 @@ int		 fdp_listen_unix(const struct fdp_addr *a, int type,
 		    int restrict_mode);
 
 /*
+ * A path socket's file as the broker bound (or took over) it: its directory
+ * held open, its name there, and which file it is, so that the broker
+ * removes it when it stops only while it is still that file, never one a
+ * later broker bound at the same path. dirfd is -1 for an abstract address.
+ */
+struct fdp_sockfile {
+	int	dirfd;
+	char	base[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	dev_t	dev;
+	ino_t	ino;
+};
+
+/*
  * The broker's listener (SOCK_SEQPACKET), safe on a shared machine: a path
  * socket gets exactly mode (e.g. 0600); missing directories leading to it are
  * created 0700; no directory on the way is reached through a symlink that
  * neither root nor we own; and the socket is bound inside the directory as
- * opened (through /proc/self/fd), so swapping a directory for a symlink
- * after the check redirects nothing. bound receives the address to unlink
- * with, *dirfd the directory held open for that (-1 for an abstract
- * address); the caller closes *dirfd after unlinking. On failure neither
- * needs closing.
+ * opened (from inside it, so a path of any length up to sun_path's binds),
+ * so swapping a directory for a symlink after the check redirects nothing.
+ * f receives the socket file, for fdp_sockfile_close. On failure f holds
+ * nothing.
  */
 int		 fdp_listen_broker(const struct fdp_addr *a, mode_t mode,
-		    struct fdp_addr *bound, int *dirfd);
+		    struct fdp_sockfile *f);
+
+/*
+ * The socket file of a broker taken over at a: its directory opened as
+ * fdp_listen_broker opens it, and the file as it is now. 0, or -1 with
+ * errno and f holding nothing.
+ */
+int		 fdp_sockfile_claim(const struct fdp_addr *a,
+		    struct fdp_sockfile *f);
+
+/*
+ * Let go of a socket file, removing it first when remove is set and it is
+ * still the one f names; f then holds nothing.
+ */
+void		 fdp_sockfile_close(struct fdp_sockfile *f, int remove);
 
 /* Connect to a Unix address; returns a close-on-exec, blocking fd. */
 int		 fdp_connect_unix(const struct fdp_addr *a, int type);
@@ -212,6 +238,13 @@ int		 fdp_name_check(const char *name, size_t len);
 /* A sentence for an FDP_S_* reply status. */
 const char	*fdp_status_text(uint32_t status);
 
+/*
+ * A sentence for a reply's status, saying what is full when a FULL reply's
+ * payload says it.
+ */
+const char	*fdp_reply_status_text(uint32_t status, const void *payload,
+		    size_t len);
+
 /* Fill in a header for a record of the current protocol version. */
 void		 fdp_header_init(struct fdp_wire_header *h, uint16_t op,
 		    uint32_t flags, uint32_t status);
@@ -260,7 +293,8 @@ int		 fdp_call_arg(int sock, uint16_t op, uint32_t flags,
 
 /*
  * Receive one reply record to op into rec (size bytes) and its fds, and
- * check it: header, op, and no fds on an error status. Returns the payload
+ * check it: header, op (or the FULL of a broker that refused the
+ * connection, op FDP_OP_REPLY), and no fds on an error status. Returns the payload
  * length (the payload follows the header in rec), or FDP_ECLOSED,
  * FDP_EPROTO, FDP_EVERSION (h still says the peer's version) or another
  * FDP_E* code with no fd held.

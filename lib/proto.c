@@ -51,6 +51,27 @@ fdp_status_text(uint32_t status)
 	return fdp_status_words[status];
 }
 
+static const char *const fdp_full_words[] = {
+	[FDP_FULL_FDS] = "the broker holds as many fds as it may (serve --max-fds)",
+	[FDP_FULL_CLIENTS] = "the broker has too many clients (serve --max-clients)",
+	[FDP_FULL_WAITERS] = "too many clients wait at the broker (serve --max-waiters)",
+	[FDP_FULL_INFLIGHT] = "the broker cannot hand out more fds until its clients read those it sent (serve --max-inflight); try again",
+};
+
+const char *
+fdp_reply_status_text(uint32_t status, const void *payload, size_t len)
+{
+	uint32_t why;
+
+	if (status != FDP_S_FULL || len < sizeof(why))
+		return fdp_status_text(status);
+	memcpy(&why, payload, sizeof(why));
+	if (why >= sizeof(fdp_full_words) / sizeof(fdp_full_words[0]) ||
+	    fdp_full_words[why] == NULL)
+		return fdp_status_text(status);
+	return fdp_full_words[why];
+}
+
 /* Both sides stamp every record with the same magic and version. */
 void
 fdp_header_init(struct fdp_wire_header *h, uint16_t op, uint32_t flags,
@@ -105,7 +126,8 @@ fdp_record_recv(int sock, uint16_t op, void *rec, size_t size,
 		return n == 0 ? FDP_ECLOSED : n;
 	}
 	rc = fdp_header_check(rec, (size_t)n, h);
-	if (rc == 0 && h->op != (op | FDP_OP_REPLY))
+	if (rc == 0 && h->op != (op | FDP_OP_REPLY) &&
+	    (h->op != FDP_OP_REPLY || h->status != FDP_S_FULL))
 		rc = FDP_EPROTO;
 	if (rc == 0 && h->status != FDP_S_OK && *nfds != 0)
 		rc = FDP_EPROTO;
@@ -152,6 +174,9 @@ request_call(int sock, uint16_t op, uint32_t flags, const uint32_t *arg,
 	if (namelen > 0)
 		memcpy(req + sizeof(h) + argbytes, name, namelen);
 	n = fdp_send_msg(sock, req, sizeof(h) + argbytes + namelen, fds, nfds);
+	if (n == FDP_ESYS && (errno == EPIPE || errno == ECONNRESET) &&
+	    fdp_reply_recv(sock, op, r) == 0)
+		return 0;	/* a broker that refused the connection said why */
 	if (n < 0)
 		return (int)n;
 	return fdp_reply_recv(sock, op, r);

@@ -55,6 +55,7 @@ struct fdp_wire_header {
 #define FDP_F_HANDOVER_GROUP	0x0200	/* a struct fdp_wire_entry, the name, the fds */
 #define FDP_F_HANDOVER_CLIENT	0x0400	/* a struct fdp_wire_client, the name, 1 fd */
 #define FDP_F_HANDOVER_QUEUED	0x0800	/* a reply record queued for the last client, its fds */
+#define FDP_F_HANDOVER_LISTING	0x1000	/* the last client's LIST goes on after this name */
 
 /* One LIST reply entry; entries follow each other unaligned. */
 struct fdp_wire_entry {
@@ -87,5 +88,16 @@ struct fdp_wire_client {
 #define FDP_S_TIMEOUT		11	/* RETRIEVE with FDP_F_WAIT: not stored in time */
 #define FDP_S_TAKEOVER_DENIED	30	/* TAKEOVER from another user than the broker's or root */
 #define FDP_S_COUNT		31
+
+/*
+ * A FULL reply's payload, when it has one: a uint32_t saying what is full.
+ * A broker with no room for another client answers the connection with one
+ * record of op FDP_OP_REPLY (the op of no request), status FULL and reason
+ * FDP_FULL_CLIENTS, then closes it.
+ */
+#define FDP_FULL_FDS		1	/* the fds it may hold */
+#define FDP_FULL_CLIENTS	2	/* the clients it may serve at once */
+#define FDP_FULL_WAITERS	3	/* the clients that may wait at once */
+#define FDP_FULL_INFLIGHT	4	/* fds sent to clients, not yet read */
 
 #endif

@@ -47,7 +47,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size == 0 || size - 1 > REQUEST_MAX_LEN)
 		return 0;
 	nfds = data[0] % (FDP_MAX_FDS + 1);
-	if (request_decode(data + 1, size - 1, nfds, &req) == FDP_S_OK)
-		access_check(fuzz_policy(), &peer, &req);
+	if (request_decode(data + 1, size - 1, nfds, FDP_S_OK, &req) ==
+	    FDP_S_OK && access_check(fuzz_policy(), &peer, &req) == FDP_S_OK &&
+	    req.invalid == FDP_S_OK && req.name == NULL &&
+	    req.h.op != FDP_OP_LIST && req.h.op != FDP_OP_TAKEOVER)
+		abort();	/* a request acted on always has its name */
 	return 0;
 }

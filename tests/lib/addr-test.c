@@ -425,6 +425,80 @@ test_peer_cred(void)
 	close(p[1]);
 }
 
+/* A path socket bound at path (by someone else, say), or -1. */
+static int
+bind_plain(const char *path)
+{
+	struct fdp_addr a;
+
+	if (fdp_addr_parse(path, &a) != 0)
+		return -1;
+	return fdp_listen_unix(&a, SOCK_SEQPACKET, 1);
+}
+
+/*
+ * The broker's socket file: bound from inside its directory, so a 107-byte
+ * path with a long file name binds; removed at the end only while it is
+ * still the file bound, never one bound there later; a name starting with
+ * '@' is a path like any other.
+ */
+static void
+test_broker_sockfile(void)
+{
+	char dir[] = "/tmp/aXXXXXX", path[108], cwd[256], cwd2[256];
+	struct fdp_sockfile f;
+	struct fdp_addr a;
+	struct stat st;
+	int fd, other;
+
+	if (mkdtemp(dir) == NULL || getcwd(cwd, sizeof(cwd)) == NULL)
+		bail("mkdtemp");
+	snprintf(path, sizeof(path), "%s/%s", dir, long_text("s",
+	    107 - strlen(dir) - 2));
+	if (fdp_addr_parse(path, &a) != 0)
+		bail("fdp_addr_parse");
+	fd = fdp_listen_broker(&a, 0600, &f);
+	ok(fd >= 0 && strlen(path) == 107 && stat(path, &st) == 0 &&
+	    S_ISSOCK(st.st_mode) && (st.st_mode & 0777) == 0600,
+	    "a 107-byte path whose file name is %zu bytes binds, mode 0600",
+	    strlen(path) - strlen(dir) - 1);
+	ok(getcwd(cwd2, sizeof(cwd2)) != NULL && strcmp(cwd, cwd2) == 0,
+	    "and the working directory is as it was");
+	fdp_sockfile_close(&f, 1);
+	ok(stat(path, &st) == -1 && errno == ENOENT && f.dirfd == -1,
+	    "fdp_sockfile_close removes the broker's own file");
+	close(fd);
+
+	fd = fdp_listen_broker(&a, 0600, &f);
+	unlink(path);
+	other = bind_plain(path);
+	fdp_sockfile_close(&f, 1);
+	ok(fd >= 0 && other >= 0 && stat(path, &st) == 0,
+	    "but leaves a socket bound at the same path since");
+	close(fd);
+	ok(fdp_sockfile_claim(&a, &f) == 0, "fdp_sockfile_claim takes it");
+	fdp_sockfile_close(&f, 0);
+	ok(stat(path, &st) == 0, "closed without removing, it stays");
+	ok(fdp_sockfile_claim(&a, &f) == 0, "claimed again");
+	fdp_sockfile_close(&f, 1);
+	ok(stat(path, &st) == -1, "and removed");
+	close(other);
+
+	snprintf(path, sizeof(path), "%s/@x", dir);
+	if (fdp_addr_parse(path, &a) != 0)
+		bail("fdp_addr_parse");
+	fd = fdp_listen_broker(&a, 0600, &f);
+	ok(fd >= 0 && stat(path, &st) == 0 && S_ISSOCK(st.st_mode),
+	    "a file name starting with '@' is a path");
+	fdp_sockfile_close(&f, 1);
+	close(fd);
+	close(open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600));
+	ok(fdp_sockfile_claim(&a, &f) == -1 && f.dirfd == -1,
+	    "a file that is not a socket is not claimed");
+	unlink(path);
+	ok(rmdir(dir) == 0, "nothing else left in %s", dir);
+}
+
 int
 main(void)
 {
@@ -444,6 +518,7 @@ main(void)
 	test_listener_errors();
 	test_broker_address();
 	test_peer_cred();
+	test_broker_sockfile();
 	ok(rmdir(tmpdir) == 0, "every file made in %s is gone", tmpdir);
 	ok(fd_count() == before, "no fd left open at the end");
 	return done_testing();

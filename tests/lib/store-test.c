@@ -286,6 +286,120 @@ test_waiters(void)
 	store_free(&s);
 }
 
+/* store_list_next's filter: only even-numbered groups. */
+static int
+even_only(const struct group *g, void *arg)
+{
+	(void)arg;
+	return atoi(group_name(g) + 1) % 2 == 0;
+}
+
+/* Let every group in. */
+static int
+keep_all(const struct group *g, void *arg)
+{
+	(void)g;
+	(void)arg;
+	return 1;
+}
+
+/* Whether g's name sorts after the name in after: bytes, then length. */
+static int
+name_after(const struct group *g, const char *after, size_t afterlen)
+{
+	size_t len = group_namelen(g);
+	int c = memcmp(group_name(g), after, len < afterlen ? len : afterlen);
+
+	return c > 0 || (c == 0 && len > afterlen);
+}
+
+/*
+ * Walk the store as LIST does, budget bytes a batch at 8 bytes each beside
+ * the name: each visit counted, names strictly rising; with change set,
+ * group i is removed and a new one added before each batch after the first.
+ * Returns the batches, or -1 when a batch broke the order or the budget.
+ */
+static int
+list_walk(struct store *s, size_t budget, int (*keep)(const struct group *,
+    void *), int *n, char *held, int change)
+{
+	static const struct group *out[STORE_LIST_ROOM(4096, 8)];
+	char after[256];
+	size_t afterlen = 0, k, i, bytes;
+	int more = 1, batches = 0, r = 0;
+
+	memset(visits, 0, sizeof(visits));
+	while (more) {
+		if (change && batches > 0) {
+			store_remove(s, find(s, r));
+			held[r] = 0;
+			r += 7;
+			held[*n] = 1;
+			if (put(s, (*n)++) != 0)
+				bail("store_put");
+		}
+		k = store_list_next(s, after, afterlen, keep, NULL, budget, 8,
+		    out, &more);
+		batches++;
+		for (i = 0, bytes = 0; i < k; i++) {
+			bytes += 8 + group_namelen(out[i]);
+			if (afterlen > 0 && !name_after(out[i], after,
+			    afterlen))
+				return -1;
+			visit(out[i], NULL);
+			afterlen = group_namelen(out[i]);
+			memcpy(after, group_name(out[i]), afterlen);
+		}
+		if (bytes > budget || (more && k == 0))
+			return -1;
+	}
+	return batches;
+}
+
+/*
+ * LIST in name order a batch at a time, mid-migration: each held group
+ * once, in order, the filter obeyed, waited-for entries left out, and
+ * groups added and removed between batches never shown twice.
+ */
+static void
+test_list_next(void)
+{
+	struct store s;
+	struct waiter w;
+	char held[NGROUPS];
+	int i, n, batches, twice = 0, missing = 0, odd = 0;
+
+	fill_to_migration(&s, &n);
+	if (store_wait(&s, "g99999", 6, &w, 0) == -1)
+		bail("store_wait");
+	memset(held, 0, sizeof(held));
+	memset(held, 1, (size_t)n);
+	batches = list_walk(&s, 4096, keep_all, &n, held, 0);
+	for (i = 0; i < NGROUPS; i++)
+		if (visits[i] != (i < n))
+			missing++;
+	ok(batches > 2 && s.old != NULL && missing == 0,
+	    "mid-migration, %d batches: every held group once, in name "
+	    "order, no waited-for entry", batches);
+	batches = list_walk(&s, 4096, even_only, &n, held, 0);
+	for (i = 0; i < NGROUPS; i++)
+		odd += visits[i] != (i < n && i % 2 == 0);
+	ok(batches > 0 && odd == 0, "only the groups the filter lets in");
+	batches = list_walk(&s, 600, keep_all, &n, held, 1);
+	for (i = 0; i < NGROUPS; i++) {
+		twice += visits[i] > 1;
+		missing += visits[i] == 0 && held[i] && i < 1000;
+	}
+	ok(batches > 20 && twice == 0,
+	    "groups stored and removed between %d batches: none twice",
+	    batches);
+	ok(missing == 0, "and none held throughout left out");
+	ok(list_walk(&s, 263, keep_all, &n, held, 0) > 0,
+	    "a budget of one longest entry still makes progress");
+	store_unwait(&s, &w);
+	store_free(&s);
+}
+
 /* store_free at points through a migration: every fd closed, no waiter left. */
 static void
 test_free(void)
@@ -343,6 +457,7 @@ main(void)
 	test_foreach();
 	test_waiters();
 	test_free();
+	test_list_next();
 	event_base_free(base);
 	close(devnull);
 	return done_testing();

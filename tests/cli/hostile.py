@@ -1,0 +1,173 @@
+#!/usr/bin/env python3
+"""Hostile clients for tests/cli/adversarial.bats: each mode does to the
+broker what an attacker allowed one name could, speaking
+fdpass-protocol(7) by hand, then prints "ready" and stays (holding its
+connections) until killed, unless the mode says otherwise."""
+import os
+import socket
+import struct
+import sys
+import time
+
+MAGIC, VERSION, HEADER = 0x66647073, 2, "=IHHII"
+OP_STORE, OP_RETRIEVE, OP_LIST, OP_TAKEOVER, OP_REPLY = 1, 2, 3, 10, 0x8000
+F_REPLACE, F_WAIT = 0x1, 0x4
+
+
+def header(op, flags=0):
+    return struct.pack(HEADER, MAGIC, VERSION, op, flags, 0)
+
+
+def connect(address, sndbuf=None):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    if sndbuf:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf)
+    s.connect("\0" + address[1:] if address.startswith("@") else address)
+    return s
+
+
+def rights(fds):
+    return [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
+             struct.pack("%di" % len(fds), *fds))]
+
+
+def status_of(s):
+    """The status of the next reply; fds that came with it are closed."""
+    data, anc, _, _ = s.recvmsg(65536, socket.CMSG_SPACE(253 * 4))
+    for _, _, raw in anc:
+        for i in range(0, len(raw) - len(raw) % 4, 4):
+            os.close(struct.unpack("i", raw[i:i + 4])[0])
+    return struct.unpack(HEADER, data[:16])[4] if len(data) >= 16 else None
+
+
+def store(s, name, fds, replace=True):
+    s.sendmsg([header(OP_STORE, F_REPLACE if replace else 0) + name], rights(fds))
+    return status_of(s)
+
+
+def ready():
+    print("ready", flush=True)
+
+
+def stay():
+    while True:
+        time.sleep(3600)
+
+
+def fill(address, count, namelen):
+    """Store count groups of one fd (/dev/null) under names namelen long."""
+    s = connect(address)
+    with open("/dev/null") as null:
+        for i in range(count):
+            name = (b"%06d-" % i).ljust(namelen, b"n")
+            st = store(s, name, [null.fileno()])
+            if st != 0:
+                sys.exit("hostile.py: store %d: status %s" % (i, st))
+
+
+def list_pipeline(address, clients, count):
+    """clients connections each send count LISTs and never read a reply."""
+    conns = []
+    for _ in range(clients):
+        s = connect(address, sndbuf=1 << 20)
+        for _ in range(count):
+            s.send(header(OP_LIST))
+        conns.append(s)
+    ready()
+    stay()
+
+
+def drain_waiters(address, waiters):
+    """A client whose STORE of "x" the broker will read only while it
+    drains (it sits behind a LIST reply the client never reads), and
+    waiters for "x" that can no longer be answered (their reading side
+    is shut down), connected after it."""
+    p = connect(address, sndbuf=1 << 20)
+    p.send(header(OP_LIST))
+    with open("/dev/null") as null:
+        p.sendmsg([header(OP_STORE, F_REPLACE) + b"x"], rights([null.fileno()]))
+    conns = [p]
+    for _ in range(waiters):
+        w = connect(address)
+        w.send(header(OP_RETRIEVE, F_WAIT) + struct.pack("=I", 0) + b"x")
+        conns.append(w)
+    time.sleep(0.5)		# the broker reads the waits
+    for w in conns[1:]:
+        w.shutdown(socket.SHUT_RD)
+    ready()
+    stay()
+
+
+def pipeline(address, name, count):
+    """count RETRIEVEs of name sent at once, no reply ever read."""
+    s = connect(address, sndbuf=1 << 20)
+    for _ in range(count):
+        s.send(header(OP_RETRIEVE) + name)
+    ready()
+    stay()
+
+
+def waiters(address, count):
+    """count connections waiting, with no limit, for names never stored;
+    the first one stores every waiting connection's own socket in the
+    broker first, so that nothing outside the broker holds them."""
+    conns = [connect(address) for _ in range(count)]
+    st = store(conns[0], b"self", [c.fileno() for c in conns[1:]]) if count > 1 else 0
+    print("stored %s" % st, flush=True)
+    for i, c in enumerate(conns):
+        c.send(header(OP_RETRIEVE, F_WAIT) + struct.pack("=I", 0) + b"never-%d" % i)
+    ready()
+    stay()
+
+
+def inflight_hog(count):
+    """Keep count fds of this uid in flight in a socketpair nobody reads."""
+    a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+    a.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
+    with open("/dev/null") as null:
+        while count > 0:
+            n = min(count, 253)
+            a.sendmsg([b"x"], rights([null.fileno()] * n))
+            count -= n
+    ready()
+    stay()
+
+
+def slow_taker(address, interval):
+    """TAKEOVER, then read one handover record every interval seconds."""
+    s = connect(address)
+    s.send(header(OP_TAKEOVER))
+    ready()
+    while True:
+        data, anc, _, _ = s.recvmsg(70000, socket.CMSG_SPACE(253 * 4))
+        if not data:
+            print("closed", flush=True)
+            stay()
+        for _, _, raw in anc:
+            for i in range(0, len(raw) - len(raw) % 4, 4):
+                os.close(struct.unpack("i", raw[i:i + 4])[0])
+        time.sleep(interval)
+
+
+def main():
+    mode, address = sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else ""
+    if mode == "fill":
+        fill(address, int(sys.argv[3]), int(sys.argv[4]))
+    elif mode == "list-pipeline":
+        list_pipeline(address, int(sys.argv[3]), int(sys.argv[4]))
+    elif mode == "drain-waiters":
+        drain_waiters(address, int(sys.argv[3]))
+    elif mode == "pipeline":
+        pipeline(address, sys.argv[3].encode(), int(sys.argv[4]))
+    elif mode == "waiters":
+        waiters(address, int(sys.argv[3]))
+    elif mode == "inflight-hog":
+        inflight_hog(int(sys.argv[2]))
+    elif mode == "slow-taker":
+        slow_taker(address, float(sys.argv[3]))
+    else:
+        sys.exit("hostile.py: unknown mode " + mode)
+
+
+if __name__ == "__main__":
+    main()
