@@ -23,6 +23,7 @@ teardown() {
 		wait "$pid" 2>/dev/null || :
 	done
 	common_teardown
+	[ -z "${SHORT_DIR:-}" ] || rm -rf "$SHORT_DIR"
 }
 
 # Run hostile.py MODE ARGS... in the background (as nobody with
@@ -304,7 +305,7 @@ serve_bg() {
 @test "15: serve at a 107-byte path whose file name is long" {
 	local dir name
 	dir=$(mktemp -d /tmp/fXXXX)
-	ln -s "$dir" "$TMP/short"	# removed with $TMP
+	SHORT_DIR=$dir
 	name=$(printf 'b%.0s' $(seq $((107 - ${#dir} - 1))))
 	export FDPASS_SOCKET="$dir/$name"
 	[ "${#FDPASS_SOCKET}" -eq 107 ]
@@ -315,7 +316,6 @@ serve_bg() {
 	assert_output web
 	stop_broker
 	[ ! -e "$FDPASS_SOCKET" ]
-	rmdir "$dir"
 }
 
 @test "19: a client without rights gets DENIED before the broker looks at the name" {
