@@ -332,6 +332,27 @@ apply_setenv(const struct exec_opts *o)
 }
 
 /*
+ * prog runs with the fd limit we were given, not the one raised to receive
+ * groups: refuse to hand it fds at numbers it could not have.
+ */
+static int
+check_fd_limit(const int *targets, size_t n, const char *prog)
+{
+	size_t i, limit = cmd_nofile_given();
+	int top = -1;
+
+	for (i = 0; i < n; i++)
+		if (targets[i] > top)
+			top = targets[i];
+	if (top < 0 || (size_t)top < limit)
+		return 0;
+	cmd_warn("exec", "%s would get fd %d, past the fd limit it runs with "
+	    "(%zu: see ulimit -n); raise that limit, or pass fewer fds", prog,
+	    top, limit);
+	return -1;
+}
+
+/*
  * Arrange the fds and the environment for prog and exec it: the LISTEN_FDS
  * fds x at 3 on (or, for --inetd, the one fd on 0 and 1 with no LISTEN_*),
  * the --fd fds p at their numbers. Returns only on failure, with the
@@ -352,6 +373,11 @@ exec_prog(const struct exec_opts *o, struct exec_fds *x, struct exec_fds *p,
 			targets[i] = i >= x->n ? p_targets[i - x->n] :
 			    o->inetd ? 0 : FDP_LISTEN_FDS_START + (int)i;
 		}
+		if (check_fd_limit(targets, n, argv[0]) == -1) {
+			free(fds);
+			free(targets);
+			return EXIT_SYSTEM;
+		}
 		rc = place_fds(fds, targets, n);
 		for (i = 0; i < n; i++)
 			*(i < x->n ? &x->fds[i] : &p->fds[i - x->n]) = fds[i];
@@ -364,6 +390,8 @@ exec_prog(const struct exec_opts *o, struct exec_fds *x, struct exec_fds *p,
 		rc = set_listen_env(x);
 	if (rc == 0)
 		rc = apply_setenv(o);
+	if (rc == 0)
+		rc = cmd_nofile_restore();	/* prog gets the limit we got */
 	if (rc == -1) {
 		cmd_warn("exec", "cannot pass the file descriptors on: %s",
 		    strerror(errno));

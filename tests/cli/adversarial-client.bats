@@ -1,0 +1,106 @@
+#!/usr/bin/env bats
+# The client side of "nothing lost, nobody locked out": takes into a process
+# short of fds, a transfer from a broker to itself, groups deleted while
+# they are listed, waits shorter than a millisecond, UTF-8 in JSON, fds the
+# kernel will not pass, FIFOs nobody opened, and rules files that are not
+# text.
+
+load helpers
+
+FAKE="$BATS_TEST_DIRNAME/fakebroker.py"
+JSONCHECK="$BATS_TEST_DIRNAME/jsoncheck.py"
+
+# Run `fdpass $2...` with the fd limit ulimit option $1 (-n N: soft and
+# hard, -Sn N: soft only) set first.
+with_limit() {
+	local limit=$1 n=$2
+	shift 2
+	run bash -c 'ulimit '"$limit"' '"$n"' && exec "$0" "$@"' "$FDPASS" "$@"
+}
+
+# Start the scripted broker at $FDPASS_SOCKET with the groups given and
+# wait until it listens; it serves one connection, so one started before
+# is done or soon will be.
+start_fake() {
+	[ -z "$FAKEPROC_PID" ] || wait "$FAKEPROC_PID" || :
+	coproc FAKEPROC { exec python3 "$FAKE" "$FDPASS_SOCKET" "$@"; }
+	read -r -t 10 _ <&"${FAKEPROC[0]}" || fail "the scripted broker did not start"
+}
+
+@test "recv --take into a process without room for the group leaves it with the broker" {
+	start_broker
+	send_nulls big 253
+	with_limit -n 64 recv --take big
+	assert_failure 3
+	message=$output
+	run "$FDPASS" list --long
+	assert_line --index 0 "big	fds=253"
+	output=$message
+	assert_output --regexp '^fdpass: recv: big: the group holds more fds than this process may still open \([0-9]+, under its fd limit of 64: see ulimit -n\); not taking it: the broker keeps it$'
+	with_limit -n 64 recv big
+	assert_failure 3
+	assert_output --partial "the broker keeps the group"
+	# a soft limit alone is raised to the hard one, as serve does
+	with_limit -Sn 64 recv --take big
+	assert_success
+	assert_equal "${#lines[@]}" 253
+	run "$FDPASS" list
+	assert_output ""
+}
+
+@test "exec --take of several large groups under a low limit loses none" {
+	start_broker
+	for g in g1 g2 g3; do send_nulls "$g" 253; done
+	with_limit -n 600 exec --take g1 g2 g3 -- true
+	assert_failure 3
+	message=$output
+	run "$FDPASS" list --long
+	assert_line "g1	fds=253"
+	assert_line "g2	fds=253"
+	assert_line "g3	fds=253"
+	output=$message
+	assert_output --partial "g3: the group holds more fds than this process may still open"
+}
+
+@test "exec --take raises its own fd limit, and hands its program the limit it was given" {
+	start_broker
+	for g in g1 g2 g3 g4 g5; do send_nulls "$g" 253; done
+	# 1265 fds reach fd 1267: past a soft limit of 1024, the program could
+	# not have them; every group goes back
+	with_limit -Sn 1024 exec --take g1 g2 g3 g4 g5 -- true
+	assert_failure 3
+	message=$output
+	run "$FDPASS" list --long
+	assert_equal "$(grep -cx 'g[1-5]	fds=253' <<<"$output")" 5
+	output=$message
+	assert_output "fdpass: exec: true would get fd 1267, past the fd limit it runs with (1024: see ulimit -n); raise that limit, or pass fewer fds"
+	with_limit -Sn 2048 exec --take g1 g2 g3 g4 g5 -- sh -c 'echo "$LISTEN_FDS $(ulimit -Sn)"'
+	assert_success
+	assert_output "1265 2048"
+	run "$FDPASS" list
+	assert_output ""
+}
+
+@test "a take whose fds the kernel still drops says the group is lost" {
+	# looked at, the group has 1 fd; taken, 100: as if replaced meanwhile
+	start_fake big=1/100
+	with_limit -n 64 recv --take big
+	assert_failure 3
+	assert_output "fdpass: recv: big: the group is lost: the broker removed it as it handed it over, and the kernel closed its fds, for which this process had no room (fd limit 64); it held 1 fd a moment before"
+}
+
+@test "a --wait shorter than a millisecond waits a millisecond, not forever" {
+	start_broker
+	for wait in 0.0000009 1e-7 0.0004; do
+		run timeout 10 "$FDPASS" recv -v --wait="$wait" nothing-here
+		assert_failure 1
+		assert_line --partial "wait=1ms"
+		assert_line "fdpass: recv: nothing-here: timed out: nothing was stored under the name within $wait seconds (--wait)"
+	done
+	run timeout 10 "$FDPASS" exec --wait=0.0000009 nothing-here -- true
+	assert_failure 1
+	assert_output --partial "timed out"
+	run "$FDPASS" recv --wait=0 nothing-here
+	assert_failure 2
+	assert_output --partial "SECONDS must be a number above 0"
+}
