@@ -89,6 +89,52 @@ start_fake() {
 	assert_output "fdpass: recv: big: the group is lost: the broker removed it as it handed it over, and the kernel closed its fds, for which this process had no room (fd limit 64); it held 1 fd a moment before"
 }
 
+@test "transfer from a broker to itself, however reached, is refused and changes nothing" {
+	start_broker
+	send_nulls a 2
+	"$FDPASS" send --ttl 300 --file /etc/hostname b
+	ln -s "$FDPASS_SOCKET" "$TMP/link"
+	for to in "$FDPASS_SOCKET" "$TMP/link" "$TMP/../${TMP##*/}/broker.sock"; do
+		run "$FDPASS" transfer --move --replace "$FDPASS_SOCKET" "$to"
+		assert_failure 2
+		assert_output "fdpass: transfer: $FDPASS_SOCKET and $to lead to the same broker; nothing to transfer"
+	done
+	run "$FDPASS" list --long
+	assert_line --index 0 "a	fds=2"
+	assert_line --regexp '^b	fds=1 expires_in=[0-9]+$'
+	stop_broker
+	export FDPASS_SOCKET="@fdpass-test-$$-$RANDOM"
+	start_broker
+	send_nulls a 1
+	run "$FDPASS" transfer --move "$FDPASS_SOCKET" "$FDPASS_SOCKET"
+	assert_failure 2
+	assert_output --partial "lead to the same broker"
+	run "$FDPASS" list
+	assert_output a
+}
+
+@test "list --long --json leaves out a group deleted between LIST and its RETRIEVE" {
+	start_fake a=1/1 b=0/0
+	run "$FDPASS" list --long --json
+	assert_success
+	python3 "$JSONCHECK" list <<<"$output"
+	assert_equal "$(python3 -c 'import json,sys; print([g["name"] for g in json.load(sys.stdin)])' <<<"$output")" "['a']"
+	start_fake a=0/0 b=2/2
+	run "$FDPASS" list --long --json
+	assert_success
+	python3 "$JSONCHECK" list <<<"$output"
+	assert_equal "$(python3 -c 'import json,sys; print([(g["name"], len(g["fds"])) for g in json.load(sys.stdin)])' <<<"$output")" "[('b', 2)]"
+	start_fake a=0/0
+	run "$FDPASS" list --long --json
+	assert_success
+	assert_output "[]"
+	start_fake a=1/1 b=0/0
+	run "$FDPASS" list --long
+	assert_success
+	assert_line --index 0 "a	fds=1"
+	assert_equal "${#lines[@]}" 2
+}
+
 @test "a --wait shorter than a millisecond waits a millisecond, not forever" {
 	start_broker
 	for wait in 0.0000009 1e-7 0.0004; do
