@@ -150,3 +150,24 @@ start_fake() {
 	assert_failure 2
 	assert_output --partial "SECONDS must be a number above 0"
 }
+
+@test "JSON keeps UTF-8 paths as they are and other bytes as \\udcNN, both ways" {
+	start_broker
+	: >"$TMP/café"
+	: >"$TMP/$(printf 'bad\xff\xed\xa0\x80')"
+	"$FDPASS" send --file "$TMP/café" --file "$TMP/$(printf 'bad\xff\xed\xa0\x80')" u
+	run "$FDPASS" recv --json u
+	assert_success
+	python3 "$JSONCHECK" group <<<"$output"
+	assert_output --partial "\"path\":\"$TMP/café\""
+	assert_output --partial "\"path\":\"$TMP/bad\\udcff\\udced\\udca0\\udc80\""
+	# decoding with surrogateescape gives the very bytes of each path back
+	"$FDPASS" recv --json u | python3 -c '
+import json, os, sys
+doc = json.loads(sys.stdin.buffer.read().decode("utf-8"))
+for fd in doc["fds"]:
+    os.stat(fd["path"].encode("utf-8", "surrogateescape"))'
+	run "$FDPASS" recv u
+	assert_line --index 0 --partial "path=$TMP/café "
+	assert_line --index 1 --partial "path=\"$TMP/bad\\xff\\xed\\xa0\\x80\" "
+}
