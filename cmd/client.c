@@ -432,7 +432,7 @@ cmd_call(const char *cmd, int sock, uint16_t op, uint32_t flags,
 	struct fdp_wire_header h;
 	size_t argbytes = (flags & (FDP_F_TTL | FDP_F_WAIT)) ? sizeof(arg) : 0;
 	size_t namelen = name != NULL ? strlen(name) : 0;
-	int rc;
+	int rc, saved_errno;
 
 	if (cmd_verbose && namelen <= 255) {
 		fdp_header_init(&h, op, flags, 0);
@@ -445,7 +445,9 @@ cmd_call(const char *cmd, int sock, uint16_t op, uint32_t flags,
 		rc = fdp_call_arg(sock, op, flags, arg, name, fds, nfds, r);
 	else
 		rc = fdp_call(sock, op, flags, name, fds, nfds, r);
+	saved_errno = errno;	/* FDP_ESYS's reason, for the caller */
 	log_reply(cmd, rc, r);
+	errno = saved_errno;
 	return rc;
 }
 

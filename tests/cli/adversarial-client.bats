@@ -171,3 +171,69 @@ for fd in doc["fds"]:
 	assert_line --index 0 --partial "path=$TMP/café "
 	assert_line --index 1 --partial "path=\"$TMP/bad\\xff\\xed\\xa0\\x80\" "
 }
+
+@test "send names the fd the kernel refuses to pass, and stores nothing" {
+	start_broker
+	run python3 -c '
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+params = ctypes.create_string_buffer(120)
+fd = libc.syscall(425, 4, params)        # io_uring_setup on x86_64
+if fd < 0 or os.uname().machine != "x86_64":
+    print("no io_uring: %s" % os.strerror(ctypes.get_errno()))
+    sys.exit(77)
+os.dup2(fd, 7)
+os.execv(sys.argv[1], [sys.argv[1], "send", "ring", "0", "7"])' "$FDPASS"
+	[ "$status" -ne 77 ] || skip "$output"
+	assert_failure 3
+	assert_output "fdpass: send: ring: fd 7 (unknown link=anon_inode:[io_uring]) cannot be passed: the kernel refuses to send it (Invalid argument); nothing was stored"
+	run "$FDPASS" list
+	assert_output ""
+}
+
+@test "send --file of a FIFO never waits for the other end" {
+	start_broker
+	mkfifo "$TMP/fifo" "$TMP/nobody-reads"
+	run timeout 10 "$FDPASS" send --file "$TMP/fifo" f
+	assert_success
+	run "$FDPASS" recv f
+	assert_output --regexp "^0 fifo path=$TMP/fifo .* flags=rdonly$"
+	run timeout 10 "$FDPASS" send --flags r,nonblock --file "$TMP/fifo" nb
+	assert_success
+	run "$FDPASS" recv nb
+	assert_output --partial "flags=rdonly,nonblock"
+	run timeout 10 "$FDPASS" send --flags w --file "$TMP/nobody-reads" w
+	assert_failure 3
+	assert_output "fdpass: send: $TMP/nobody-reads: a FIFO with no reader: opening it for writing only would wait for one (--flags rw does not)"
+	run "$FDPASS" list
+	assert_output "$(printf 'f\nnb')"
+}
+
+@test "a rules file with a NUL byte or a key given twice is refused, naming the line" {
+	printf 'uid=1\nuid=2\0,ops=list\n' >"$TMP/rules"
+	run "$FDPASS" serve --rules "$TMP/rules"
+	assert_failure 2
+	assert_output "fdpass: serve: --rules: $TMP/rules:2: a NUL byte at column 6"
+	printf 'uid=1,ops=list\r\n# two\n\tuid=2,ops=list,ops=store+retrieve+delete\n' >"$TMP/rules"
+	run "$FDPASS" serve --rules "$TMP/rules"
+	assert_failure 2
+	assert_output "fdpass: serve: --rules: $TMP/rules:3: ops= given twice"
+	for spec in uid=1,names=a,names=b uid=1,uid=2 user=root,user=root; do
+		run "$FDPASS" serve --allow "$spec"
+		assert_failure 2
+		key=${spec##*,}
+		assert_output "fdpass: serve: --allow $spec: ${key%%=*}= given twice"
+	done
+	printf 'uid=1,ops=list\n' >"$TMP/rules"
+	start_broker --rules "$TMP/rules" 2>"$TMP/log"
+	printf 'uid=1,ops=list\nuid=2,ops=li\rst\n' >"$TMP/rules"
+	kill -HUP "$BROKER_PID"
+	wait_for_line "$TMP/log" "keeping the rules in force"
+	run grep -c "$TMP/rules:2: a control character (0x0d) at column 13; keeping" "$TMP/log"
+	assert_output 1
+	printf 'uid=1,ops=list\n\0\n' >"$TMP/rules"
+	kill -HUP "$BROKER_PID"
+	wait_for_line "$TMP/log" "keeping the rules in force" 2
+	run grep -c "$TMP/rules:2: a NUL byte at column 1; keeping" "$TMP/log"
+	assert_output 1
+}
