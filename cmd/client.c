@@ -18,13 +18,6 @@
 #include "cmd.h"
 #include "broker-limits.h"
 
-/*
- * fds kept free after a take, for what follows it: describing the fds
- * (/proc/self/fdinfo), moving them into place (exec), reconnecting to give
- * groups back.
- */
-#define CMD_FD_SPARE	8
-
 /* Every message names the program and the command, like "fdpass: send: ...". */
 void
 cmd_warn(const char *cmd, const char *fmt, ...)
@@ -232,11 +225,15 @@ cmd_nofile_given(void)
 }
 
 int
-cmd_nofile_restore(void)
+cmd_nofile_as_given(int given)
 {
+	struct rlimit rl = nofile_given;
+
 	if (!nofile_raised)
 		return 0;
-	return setrlimit(RLIMIT_NOFILE, &nofile_given);
+	if (!given && getrlimit(RLIMIT_NOFILE, &rl) == 0)
+		rl.rlim_cur = rl.rlim_max;
+	return setrlimit(RLIMIT_NOFILE, &rl);
 }
 
 int

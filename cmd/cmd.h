@@ -169,14 +169,23 @@ int	 cmd_common_option(const struct cmd_entry *c, int ch, const char *arg,
  */
 int	 cmd_connect(const char *cmd, const char *socket_option, int *status);
 
+/*
+ * fds a client keeps free after a take, for what follows it: describing
+ * the fds (/proc/self/fdinfo), moving them into place (exec), reconnecting
+ * to give groups back; and that exec leaves its program below its limit.
+ */
+#define CMD_FD_SPARE	8
+
 /* The soft fd limit as the user gave it, before cmd_connect raised it. */
 size_t	 cmd_nofile_given(void);
 
 /*
- * Put back the soft fd limit cmd_connect raised, so that a program exec
- * starts gets the limit the user gave; -1 with errno on failure.
+ * Put back the soft fd limit cmd_connect raised (given 1), so that a
+ * program exec starts gets the limit the user gave; or raise it again
+ * (given 0), when that program could not be started and the groups go
+ * back to the broker. -1 with errno on failure.
  */
-int	 cmd_nofile_restore(void);
+int	 cmd_nofile_as_given(int given);
 
 /*
  * cmd_connect without the check of who runs the broker, for serve

@@ -333,7 +333,8 @@ apply_setenv(const struct exec_opts *o)
 
 /*
  * prog runs with the fd limit we were given, not the one raised to receive
- * groups: refuse to hand it fds at numbers it could not have.
+ * groups: refuse to hand it fds at numbers it could not have, or so many
+ * that it could open next to none of its own (not even its libraries).
  */
 static int
 check_fd_limit(const int *targets, size_t n, const char *prog)
@@ -344,11 +345,17 @@ check_fd_limit(const int *targets, size_t n, const char *prog)
 	for (i = 0; i < n; i++)
 		if (targets[i] > top)
 			top = targets[i];
-	if (top < 0 || (size_t)top < limit)
+	if (top < 0 || (size_t)top + CMD_FD_SPARE < limit)
 		return 0;
-	cmd_warn("exec", "%s would get fd %d, past the fd limit it runs with "
-	    "(%zu: see ulimit -n); raise that limit, or pass fewer fds", prog,
-	    top, limit);
+	if ((size_t)top >= limit)
+		cmd_warn("exec", "%s would get fd %d, past the fd limit it runs "
+		    "with (%zu: see ulimit -n); raise that limit, or pass "
+		    "fewer fds", prog, top, limit);
+	else
+		cmd_warn("exec", "%s would get fds up to %d, leaving it fewer "
+		    "than %d free under the fd limit it runs with (%zu: see "
+		    "ulimit -n); raise that limit, or pass fewer fds", prog,
+		    top, CMD_FD_SPARE, limit);
 	return -1;
 }
 
@@ -363,7 +370,7 @@ exec_prog(const struct exec_opts *o, struct exec_fds *x, struct exec_fds *p,
     const int *p_targets, char **argv)
 {
 	size_t i, n = x->n + p->n;
-	int *fds, *targets, rc = -1;
+	int *fds, *targets, rc = -1, error;
 
 	fds = malloc((n + 1) * sizeof(*fds));
 	targets = malloc((n + 1) * sizeof(*targets));
@@ -391,15 +398,17 @@ exec_prog(const struct exec_opts *o, struct exec_fds *x, struct exec_fds *p,
 	if (rc == 0)
 		rc = apply_setenv(o);
 	if (rc == 0)
-		rc = cmd_nofile_restore();	/* prog gets the limit we got */
+		rc = cmd_nofile_as_given(1);	/* prog gets the limit we got */
 	if (rc == -1) {
 		cmd_warn("exec", "cannot pass the file descriptors on: %s",
 		    strerror(errno));
 		return EXIT_SYSTEM;
 	}
 	execvp(argv[0], argv);
-	cmd_warn("exec", "cannot run %s: %s", argv[0], strerror(errno));
-	return errno == ENOENT ? 127 : 126;
+	error = errno;
+	cmd_nofile_as_given(0);		/* room to give the groups back */
+	cmd_warn("exec", "cannot run %s: %s", argv[0], strerror(error));
+	return error == ENOENT ? 127 : 126;
 }
 
 /* SIGTERM or SIGINT asked the accept loop to stop. */

@@ -74,6 +74,16 @@ start_fake() {
 	assert_equal "$(grep -cx 'g[1-5]	fds=253' <<<"$output")" 5
 	output=$message
 	assert_output "fdpass: exec: true would get fd 1267, past the fd limit it runs with (1024: see ulimit -n); raise that limit, or pass fewer fds"
+	# nor so near it that the program could not even load its libraries
+	with_limit -Sn 1270 exec --take g1 g2 g3 g4 g5 -- true
+	assert_failure 3
+	assert_output "fdpass: exec: true would get fds up to 1267, leaving it fewer than 8 free under the fd limit it runs with (1270: see ulimit -n); raise that limit, or pass fewer fds"
+	# a program that cannot be run: the groups go back, with the limit
+	# raised again to make room for that
+	run -127 bash -c 'ulimit -Sn 2048 && exec "$0" "$@"' "$FDPASS" \
+	    exec --take g1 g2 g3 g4 g5 -- "$TMP/no-such-program"
+	run "$FDPASS" list
+	assert_output "$(printf 'g1\ng2\ng3\ng4\ng5')"
 	with_limit -Sn 2048 exec --take g1 g2 g3 g4 g5 -- sh -c 'echo "$LISTEN_FDS $(ulimit -Sn)"'
 	assert_success
 	assert_output "1265 2048"
