@@ -100,13 +100,22 @@ access_parse_who(struct access_rule *rule, const char *key, const char *val,
 	return 0;
 }
 
+/* The keys a SPEC may hold, each at most once: a second would undo the first. */
+enum access_key { KEY_OPS, KEY_NAMES, KEY_UID, KEY_USER, KEY_GID, KEY_GROUP };
+static const char *const access_keys[] = {
+	"ops", "names", "uid", "user", "gid", "group"
+};
+#define KEYS_WHO	(1u << KEY_UID | 1u << KEY_USER | 1u << KEY_GID | \
+			 1u << KEY_GROUP)
+
 /* Parse one SPEC (modified in place) into rule; -1 with err set. */
 static int
 access_parse_spec(char *spec, struct access_rule *rule, char *err,
     size_t errlen)
 {
 	char *item, *val, *save = NULL;
-	int have_who = 0;
+	unsigned seen = 0;
+	int k, n = (int)(sizeof(access_keys) / sizeof(access_keys[0]));
 
 	rule->ops = ACCESS_ALL;
 	rule->names = NULL;
@@ -117,31 +126,36 @@ access_parse_spec(char *spec, struct access_rule *rule, char *err,
 			return -1;
 		}
 		*val++ = '\0';
-		if (strcmp(item, "ops") == 0) {
+		for (k = 0; k < n && strcmp(item, access_keys[k]) != 0; k++)
+			continue;
+		if (k == n) {
+			snprintf(err, errlen, "unknown key '%s' (uid, user, gid, "
+			    "group, ops, names)", item);
+			return -1;
+		}
+		if (seen & 1u << k) {
+			snprintf(err, errlen, "%s= given twice", item);
+			return -1;
+		}
+		if ((1u << k & KEYS_WHO) && (seen & KEYS_WHO)) {
+			snprintf(err, errlen, "more than one of uid=, user=, "
+			    "gid=, group=");
+			return -1;
+		}
+		seen |= 1u << k;
+		if (k == KEY_OPS) {
 			if ((rule->ops = access_parse_ops(val, err, errlen)) == 0)
 				return -1;
-		} else if (strcmp(item, "names") == 0) {
+		} else if (k == KEY_NAMES) {
 			if (*val == '\0') {
 				snprintf(err, errlen, "names= is empty");
 				return -1;
 			}
 			rule->names = val;
-		} else if (strcmp(item, "uid") == 0 || strcmp(item, "user") == 0 ||
-		    strcmp(item, "gid") == 0 || strcmp(item, "group") == 0) {
-			if (have_who++) {
-				snprintf(err, errlen, "more than one of uid=, "
-				    "user=, gid=, group=");
-				return -1;
-			}
-			if (access_parse_who(rule, item, val, err, errlen) == -1)
-				return -1;
-		} else {
-			snprintf(err, errlen, "unknown key '%s' (uid, user, gid, "
-			    "group, ops, names)", item);
+		} else if (access_parse_who(rule, item, val, err, errlen) == -1)
 			return -1;
-		}
 	}
-	if (!have_who) {
+	if ((seen & KEYS_WHO) == 0) {
 		snprintf(err, errlen, "says whom it is for with none of uid=, "
 		    "user=, gid=, group=");
 		return -1;
@@ -194,6 +208,44 @@ access_rules_free(struct access_rules *r)
 	r->count = 0;
 }
 
+/*
+ * Read one line of the rules file into line (size bytes, the newline and a
+ * CR before it dropped): 1, 0 at the end of the file, or -1 with err set
+ * for a line too long or holding a NUL or another control character than
+ * a tab, which a line that is text never holds.
+ */
+static int
+access_read_line(FILE *f, char *line, size_t size, char *err, size_t errlen)
+{
+	size_t n = 0, i;
+	int c;
+
+	while ((c = getc(f)) != EOF && c != '\n') {
+		if (n + 1 == size) {
+			snprintf(err, errlen, "line too long (at most %zu bytes)",
+			    size - 1);
+			return -1;
+		}
+		line[n++] = (char)c;
+	}
+	if (n > 0 && line[n - 1] == '\r')
+		n--;
+	line[n] = '\0';
+	if (c == EOF && n == 0)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (line[i] == '\0')
+			snprintf(err, errlen, "a NUL byte at column %zu", i + 1);
+		else if ((unsigned char)line[i] < ' ' && line[i] != '\t')
+			snprintf(err, errlen, "a control character (0x%02x) at "
+			    "column %zu", (unsigned char)line[i], i + 1);
+		else
+			continue;
+		return -1;
+	}
+	return 1;
+}
+
 /* Read every line of the rules file into fresh rules; -1 with err set. */
 static int
 access_read_file(const char *path, struct access_rules *r, char *err,
@@ -202,31 +254,25 @@ access_read_file(const char *path, struct access_rules *r, char *err,
 	char line[4096], why[512];
 	size_t lineno = 0, n;
 	FILE *f;
-	int rc = 0;
+	int rc;
 
 	if ((f = fopen(path, "re")) == NULL) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
+	do {
 		lineno++;
-		n = strcspn(line, "\r\n");
-		if (line[n] == '\0' && !feof(f)) {
-			snprintf(err, errlen, "%s:%zu: line too long", path,
-			    lineno);
-			rc = -1;
+		if ((rc = access_read_line(f, line, sizeof(line), why,
+		    sizeof(why))) != 1)
 			break;
-		}
-		line[n] = '\0';
 		n = strspn(line, " \t");
-		if (line[n] == '\0' || line[n] == '#')
-			continue;
-		if (access_rules_add(r, line + n, why, sizeof(why)) == -1) {
-			snprintf(err, errlen, "%s:%zu: %s", path, lineno, why);
+		if (line[n] != '\0' && line[n] != '#' &&
+		    access_rules_add(r, line + n, why, sizeof(why)) == -1)
 			rc = -1;
-		}
-	}
-	if (rc == 0 && ferror(f)) {
+	} while (rc == 1);
+	if (rc == -1)
+		snprintf(err, errlen, "%s:%zu: %s", path, lineno, why);
+	else if (ferror(f)) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		rc = -1;
 	}

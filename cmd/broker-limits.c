@@ -32,11 +32,7 @@ limits_init(struct broker_limits *l)
 	l->can_pause = 0;
 }
 
-/*
- * The soft fd limit, raised to the hard one first when asked: a broker
- * holding many groups needs every fd the system lets it have.
- */
-static size_t
+size_t
 limits_nofile(int raise)
 {
 	struct rlimit rl;
@@ -53,24 +49,30 @@ limits_nofile(int raise)
 	return (size_t)rl.rlim_cur;
 }
 
-/*
- * The fds this process has open below its limit, counted in /proc/self/fd
- * (a tool such as valgrind may hold its own above the limit it reports).
- */
-static size_t
-limits_count_open(size_t nofile)
+int
+limits_open_below(size_t nofile, size_t *open)
 {
 	struct dirent *de;
 	DIR *d;
 	size_t n = 0;
 
 	if ((d = opendir("/proc/self/fd")) == NULL)
-		return 8;
+		return -1;
 	while ((de = readdir(d)) != NULL)
 		if (de->d_name[0] != '.' && strtoul(de->d_name, NULL, 10) < nofile)
 			n++;
 	closedir(d);
-	return n > 0 ? n - 1 : 0;	/* not the directory's own fd */
+	*open = n > 0 ? n - 1 : 0;	/* not the directory's own fd */
+	return 0;
+}
+
+/* The broker's count of its open fds, a guess if /proc cannot tell. */
+static size_t
+limits_count_open(size_t nofile)
+{
+	size_t n;
+
+	return limits_open_below(nofile, &n) == 0 ? n : 8;
 }
 
 void

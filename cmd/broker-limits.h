@@ -30,6 +30,20 @@ struct broker_limits {
 	int		 can_pause;	/* the limit leaves room for a whole request at all */
 };
 
+/*
+ * The soft fd limit, raised to the hard one first when asked: a broker
+ * holding many groups, or a client taking them, needs every fd the system
+ * lets it have.
+ */
+size_t	 limits_nofile(int raise);
+
+/*
+ * How many fds this process has open below nofile, counted in
+ * /proc/self/fd (a tool such as valgrind may hold its own above the limit
+ * it reports); -1 with errno when the directory cannot be read.
+ */
+int	 limits_open_below(size_t nofile, size_t *open);
+
 /* Defaults before the options are read. */
 void	 limits_init(struct broker_limits *l);
 

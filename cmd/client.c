@@ -6,6 +6,8 @@
 #include "config.h"
 #endif
 
+#include <sys/resource.h>
+
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -14,6 +16,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "broker-limits.h"
 
 /* Every message names the program and the command, like "fdpass: send: ...". */
 void
@@ -193,12 +196,53 @@ cmd_connect_unchecked(const char *cmd, const char *socket_option,
 	return fd;
 }
 
+/* The fd limit as the user gave it, before cmd_nofile_raise. */
+static struct rlimit nofile_given;
+static int nofile_raised;
+
+/*
+ * A client receives whole groups: raise the soft fd limit to the hard one
+ * as serve does, once, remembering the limit given for exec's program.
+ */
+static void
+cmd_nofile_raise(void)
+{
+	if (nofile_raised || getrlimit(RLIMIT_NOFILE, &nofile_given) == -1)
+		return;
+	nofile_raised = 1;
+	limits_nofile(1);
+}
+
+size_t
+cmd_nofile_given(void)
+{
+	if (!nofile_raised)
+		return limits_nofile(0);
+	if (nofile_given.rlim_cur == RLIM_INFINITY ||
+	    nofile_given.rlim_cur > SIZE_MAX)
+		return SIZE_MAX;
+	return (size_t)nofile_given.rlim_cur;
+}
+
+int
+cmd_nofile_as_given(int given)
+{
+	struct rlimit rl = nofile_given;
+
+	if (!nofile_raised)
+		return 0;
+	if (!given && getrlimit(RLIMIT_NOFILE, &rl) == 0)
+		rl.rlim_cur = rl.rlim_max;
+	return setrlimit(RLIMIT_NOFILE, &rl);
+}
+
 int
 cmd_connect(const char *cmd, const char *socket_option, int *status)
 {
 	char buf[PATH_MAX];
 	int fd;
 
+	cmd_nofile_raise();
 	if ((fd = cmd_connect_unchecked(cmd, socket_option, status)) == -1)
 		return -1;
 	if (!cmd_broker_trusted(cmd, fd, fdp_broker_address(socket_option,
@@ -387,7 +431,7 @@ cmd_call(const char *cmd, int sock, uint16_t op, uint32_t flags,
 	struct fdp_wire_header h;
 	size_t argbytes = (flags & (FDP_F_TTL | FDP_F_WAIT)) ? sizeof(arg) : 0;
 	size_t namelen = name != NULL ? strlen(name) : 0;
-	int rc;
+	int rc, saved_errno;
 
 	if (cmd_verbose && namelen <= 255) {
 		fdp_header_init(&h, op, flags, 0);
@@ -400,7 +444,9 @@ cmd_call(const char *cmd, int sock, uint16_t op, uint32_t flags,
 		rc = fdp_call_arg(sock, op, flags, arg, name, fds, nfds, r);
 	else
 		rc = fdp_call(sock, op, flags, name, fds, nfds, r);
+	saved_errno = errno;	/* FDP_ESYS's reason, for the caller */
 	log_reply(cmd, rc, r);
+	errno = saved_errno;
 	return rc;
 }
 
@@ -440,6 +486,8 @@ cmd_get_option(const char *cmd, int ch, const char *arg, struct cmd_get *g)
 			return -1;
 		}
 		g->wait_ms = (uint32_t)(seconds * 1000 + 0.999);
+		if (g->wait_ms == 0)	/* 0 on the wire: no limit at all */
+			g->wait_ms = 1;
 		g->wait_text = arg;
 		return 1;
 	default:
@@ -447,26 +495,131 @@ cmd_get_option(const char *cmd, int ch, const char *arg, struct cmd_get *g)
 	}
 }
 
-int
-cmd_get_group(const char *cmd, int sock, const char *name,
-    const struct cmd_get *g, struct fdp_reply *r)
+/*
+ * How many more fds this process may open below its soft limit, less
+ * CMD_FD_SPARE, and the limit; -1 when /proc cannot tell.
+ */
+static int
+fd_room(size_t *room, size_t *limit)
+{
+	size_t open;
+
+	*limit = limits_nofile(0);
+	if (limits_open_below(*limit, &open) == -1) {
+		if (errno != EMFILE && errno != ENFILE)
+			return -1;
+		open = *limit;
+	}
+	*room = *limit > open + CMD_FD_SPARE ?
+	    *limit - open - CMD_FD_SPARE : 0;
+	return 0;
+}
+
+/* A RETRIEVE with g's --take and --wait. */
+static int
+retrieve(const char *cmd, int sock, const char *name, const struct cmd_get *g,
+    struct fdp_reply *r)
 {
 	uint32_t flags = 0;
-	int rc;
 
 	if (g->take)
 		flags |= FDP_F_TAKE;
 	if (g->wait)
 		flags |= FDP_F_WAIT;
-	rc = cmd_call(cmd, sock, FDP_OP_RETRIEVE, flags, g->wait_ms, name,
+	return cmd_call(cmd, sock, FDP_OP_RETRIEVE, flags, g->wait_ms, name,
 	    NULL, 0, r);
+}
+
+/*
+ * The exit status of a RETRIEVE, having said why it failed: a wait that ran
+ * out, or fds the kernel dropped because this process had no room for them
+ * (after a take the group is then lost: probed is how many fds it held a
+ * moment before, 0 if unknown).
+ */
+static int
+retrieve_status(const char *cmd, const char *name, const struct cmd_get *g,
+    int rc, const struct fdp_reply *r, size_t probed)
+{
+	size_t limit = limits_nofile(0);
+	char held[64] = "";
+
 	if (rc == 0 && r->h.status == FDP_S_TIMEOUT) {
 		cmd_warn(cmd, "%s: timed out: nothing was stored under the "
 		    "name within %s second%s (--wait)", name, g->wait_text,
 		    strcmp(g->wait_text, "1") == 0 ? "" : "s");
 		return EXIT_REFUSED;
 	}
-	return cmd_call_status(cmd, name, rc, r);
+	if (rc != FDP_ECTRUNC)
+		return cmd_call_status(cmd, name, rc, r);
+	if (!g->take) {
+		cmd_warn(cmd, "%s: this process cannot open that many more "
+		    "fds (its fd limit is %zu: see ulimit -n); the broker "
+		    "keeps the group", name, limit);
+		return EXIT_SYSTEM;
+	}
+	if (probed > 0)
+		snprintf(held, sizeof(held), "; it held %zu fd%s a moment "
+		    "before", probed, probed == 1 ? "" : "s");
+	cmd_warn(cmd, "%s: the group is lost: the broker removed it as it "
+	    "handed it over, and the kernel closed its fds, for which this "
+	    "process had no room (fd limit %zu)%s", name, limit, held);
+	return EXIT_SYSTEM;
+}
+
+/*
+ * The broker removes a group as a take hands it over, and fds the kernel
+ * cannot install here are lost with it. So when this process has room for
+ * fewer fds than a whole group, first RETRIEVE the group without taking it
+ * (waiting for it with --wait): a group that fits is then taken, one that
+ * does not stays with the broker. Returns 0 with *probed its size, or the
+ * exit status after saying why not.
+ */
+static int
+take_probe(const char *cmd, int sock, const char *name,
+    const struct cmd_get *g, struct fdp_reply *r, size_t *probed)
+{
+	struct cmd_get look = *g;
+	size_t room, limit;
+	int rc, status;
+
+	*probed = 0;
+	if (fd_room(&room, &limit) == -1 || room >= FDP_MAX_FDS)
+		return 0;
+	look.take = 0;
+	rc = retrieve(cmd, sock, name, &look, r);
+	if (rc == FDP_ECTRUNC || (rc == 0 && r->h.status == FDP_S_OK &&
+	    r->nfds > room)) {
+		fdp_close_fds(r->fds, r->nfds);
+		cmd_warn(cmd, "%s: the group holds more fds than this process "
+		    "may still open (%zu, under its fd limit of %zu: see "
+		    "ulimit -n); not taking it: the broker keeps it", name,
+		    room, limit);
+		return EXIT_SYSTEM;
+	}
+	if ((status = retrieve_status(cmd, name, &look, rc, r, 0)) != 0)
+		return status;
+	*probed = r->nfds;
+	fdp_close_fds(r->fds, r->nfds);
+	r->nfds = 0;
+	return 0;
+}
+
+int
+cmd_get_group(const char *cmd, int sock, const char *name,
+    const struct cmd_get *g, struct fdp_reply *r)
+{
+	struct cmd_get get = *g;
+	size_t probed = 0;
+	int status;
+
+	if (g->take) {
+		if ((status = take_probe(cmd, sock, name, g, r, &probed)) != 0)
+			return status;
+		if (probed > 0)
+			get.wait = 0;	/* the group is held now */
+	}
+	return retrieve_status(cmd, name, &get, retrieve(cmd, sock, name,
+	    &get, r), r, probed);
 }
 
 void

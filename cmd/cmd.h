@@ -85,7 +85,10 @@ int	 cmd_get_option(const char *cmd, int ch, const char *arg,
 
 /*
  * RETRIEVE a group with g's --take and --wait; r holds its fds on success
- * (exit status 0). A wait that runs out says so plainly.
+ * (exit status 0). A wait that runs out says so plainly. A take into a
+ * process without room for a whole group (253 fds) first looks at the
+ * group without taking it, and leaves one that does not fit with the
+ * broker; fds the kernel dropped anyway are reported as lost.
  */
 int	 cmd_get_group(const char *cmd, int sock, const char *name,
 	    const struct cmd_get *g, struct fdp_reply *r);
@@ -161,8 +164,28 @@ int	 cmd_common_option(const struct cmd_entry *c, int ch, const char *arg,
  * a broker running as neither our uid, nor root, nor the --trust-uid is
  * refused, since anyone may bind an abstract name or a path first. On
  * failure prints why, sets *status to the exit status and returns -1.
+ * First raises the soft fd limit to the hard one (once), so that the
+ * groups a client receives fit.
  */
 int	 cmd_connect(const char *cmd, const char *socket_option, int *status);
+
+/*
+ * fds a client keeps free after a take, for what follows it: describing
+ * the fds (/proc/self/fdinfo), moving them into place (exec), reconnecting
+ * to give groups back; and that exec leaves its program below its limit.
+ */
+#define CMD_FD_SPARE	8
+
+/* The soft fd limit as the user gave it, before cmd_connect raised it. */
+size_t	 cmd_nofile_given(void);
+
+/*
+ * Put back the soft fd limit cmd_connect raised (given 1), so that a
+ * program exec starts gets the limit the user gave; or raise it again
+ * (given 0), when that program could not be started and the groups go
+ * back to the broker. -1 with errno on failure.
+ */
+int	 cmd_nofile_as_given(int given);
 
 /*
  * cmd_connect without the check of who runs the broker, for serve

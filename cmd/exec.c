@@ -332,6 +332,34 @@ apply_setenv(const struct exec_opts *o)
 }
 
 /*
+ * prog runs with the fd limit we were given, not the one raised to receive
+ * groups: refuse to hand it fds at numbers it could not have, or so many
+ * that it could open next to none of its own (not even its libraries).
+ */
+static int
+check_fd_limit(const int *targets, size_t n, const char *prog)
+{
+	size_t i, limit = cmd_nofile_given();
+	int top = -1;
+
+	for (i = 0; i < n; i++)
+		if (targets[i] > top)
+			top = targets[i];
+	if (top < 0 || (size_t)top + CMD_FD_SPARE < limit)
+		return 0;
+	if ((size_t)top >= limit)
+		cmd_warn("exec", "%s would get fd %d, past the fd limit it runs "
+		    "with (%zu: see ulimit -n); raise that limit, or pass "
+		    "fewer fds", prog, top, limit);
+	else
+		cmd_warn("exec", "%s would get fds up to %d, leaving it fewer "
+		    "than %d free under the fd limit it runs with (%zu: see "
+		    "ulimit -n); raise that limit, or pass fewer fds", prog,
+		    top, CMD_FD_SPARE, limit);
+	return -1;
+}
+
+/*
  * Arrange the fds and the environment for prog and exec it: the LISTEN_FDS
  * fds x at 3 on (or, for --inetd, the one fd on 0 and 1 with no LISTEN_*),
  * the --fd fds p at their numbers. Returns only on failure, with the
@@ -342,7 +370,7 @@ exec_prog(const struct exec_opts *o, struct exec_fds *x, struct exec_fds *p,
     const int *p_targets, char **argv)
 {
 	size_t i, n = x->n + p->n;
-	int *fds, *targets, rc = -1;
+	int *fds, *targets, rc = -1, error;
 
 	fds = malloc((n + 1) * sizeof(*fds));
 	targets = malloc((n + 1) * sizeof(*targets));
@@ -351,6 +379,11 @@ exec_prog(const struct exec_opts *o, struct exec_fds *x, struct exec_fds *p,
 			fds[i] = i < x->n ? x->fds[i] : p->fds[i - x->n];
 			targets[i] = i >= x->n ? p_targets[i - x->n] :
 			    o->inetd ? 0 : FDP_LISTEN_FDS_START + (int)i;
+		}
+		if (check_fd_limit(targets, n, argv[0]) == -1) {
+			free(fds);
+			free(targets);
+			return EXIT_SYSTEM;
 		}
 		rc = place_fds(fds, targets, n);
 		for (i = 0; i < n; i++)
@@ -364,14 +397,18 @@ exec_prog(const struct exec_opts *o, struct exec_fds *x, struct exec_fds *p,
 		rc = set_listen_env(x);
 	if (rc == 0)
 		rc = apply_setenv(o);
+	if (rc == 0)
+		rc = cmd_nofile_as_given(1);	/* prog gets the limit we got */
 	if (rc == -1) {
 		cmd_warn("exec", "cannot pass the file descriptors on: %s",
 		    strerror(errno));
 		return EXIT_SYSTEM;
 	}
 	execvp(argv[0], argv);
-	cmd_warn("exec", "cannot run %s: %s", argv[0], strerror(errno));
-	return errno == ENOENT ? 127 : 126;
+	error = errno;
+	cmd_nofile_as_given(0);		/* room to give the groups back */
+	cmd_warn("exec", "cannot run %s: %s", argv[0], strerror(error));
+	return error == ENOENT ? 127 : 126;
 }
 
 /* SIGTERM or SIGINT asked the accept loop to stop. */

@@ -66,16 +66,23 @@ entry_cmp(const void *a, const void *b)
 	    ((const struct list_entry *)b)->name);
 }
 
+/* What entry_print did with an entry, besides an FDP_E* code. */
+#define ENTRY_PRINTED	0
+#define ENTRY_GONE	1	/* deleted since the LIST: left out */
+#define ENTRY_REFUSED	2	/* the broker refused its RETRIEVE: r says why */
+
 /*
  * --long and --json --long describe each group's fds, fetched with a
  * RETRIEVE; a group gone since the LIST is left out, and one the broker's
- * rules let us list but not retrieve is printed without its fds. Returns 0,
- * an FDP_E* code, or 1 when the broker refused (r says why).
+ * rules let us list but not retrieve is printed without its fds. In JSON,
+ * first says whether no element came before this one. Returns an ENTRY_*
+ * value or an FDP_E* code.
  */
 static int
 entry_print(int sock, const struct list_entry *e, const struct list_how *how,
-    struct fdp_reply *r)
+    int first, struct fdp_reply *r)
 {
+	unsigned nfds = e->nfds;
 	int rc, described = 0;
 
 	r->nfds = 0;
@@ -83,20 +90,22 @@ entry_print(int sock, const struct list_entry *e, const struct list_how *how,
 		rc = cmd_call("list", sock, FDP_OP_RETRIEVE, 0, 0, e->name,
 		    NULL, 0, r);
 		if (rc == 0 && r->h.status == FDP_S_NOENT)
-			return 0;
+			return ENTRY_GONE;
 		if (rc != 0)
 			return rc;
 		if (r->h.status != FDP_S_OK && r->h.status != FDP_S_DENIED)
-			return 1;	/* r says why */
-		described = r->h.status == FDP_S_OK;
+			return ENTRY_REFUSED;
+		if ((described = r->h.status == FDP_S_OK))
+			nfds = (unsigned)r->nfds;	/* as stored now */
 	}
-	if (how->json)
-		cmd_print_group_json(e->name, e->nfds,
-		    described ? r->fds : NULL, &e->expires_in);
-	else {
+	if (how->json) {
+		fputs(first ? "\n" : ",\n", stdout);
+		cmd_print_group_json(e->name, nfds, described ? r->fds : NULL,
+		    &e->expires_in);
+	} else {
 		fputs(e->name, stdout);
 		if (how->long_form)
-			printf("\tfds=%u", (unsigned)e->nfds);
+			printf("\tfds=%u", nfds);
 		if (e->expires_in > 0)
 			printf("%sexpires_in=%u", how->long_form ? " " : "\t",
 			    (unsigned)e->expires_in);
@@ -104,31 +113,35 @@ entry_print(int sock, const struct list_entry *e, const struct list_how *how,
 		cmd_print_fds(r->fds, r->nfds, "\t");
 	}
 	fdp_close_fds(r->fds, r->nfds);
-	return 0;
+	return ENTRY_PRINTED;
 }
 
-/* Sort the entries by name and print them. */
+/* Sort the entries by name and print them; an ENTRY_* value or FDP_E*. */
 static int
 names_print(int sock, struct name_list *nl, const struct list_how *how,
     struct fdp_reply *r)
 {
-	size_t i;
-	int rc = 0;
+	size_t i, printed = 0;
+	int rc = ENTRY_PRINTED;
 
 	for (i = 0; i < nl->count; i++)
 		nl->entries[i].name = nl->text + nl->entries[i].name_off;
 	if (nl->count > 0)
 		qsort(nl->entries, nl->count, sizeof(*nl->entries), entry_cmp);
 	if (how->json)
-		fputs(nl->count > 0 ? "[\n" : "[", stdout);
-	for (i = 0; i < nl->count && rc == 0; i++) {
-		rc = entry_print(sock, &nl->entries[i], how, r);
-		if (how->json)
-			fputs(i + 1 < nl->count ? ",\n" : "\n", stdout);
+		putchar('[');
+	for (i = 0; i < nl->count; i++) {
+		rc = entry_print(sock, &nl->entries[i], how, printed == 0, r);
+		if (rc == ENTRY_PRINTED)
+			printed++;
+		else if (rc != ENTRY_GONE)
+			break;
 	}
+	if (rc == ENTRY_GONE)
+		rc = ENTRY_PRINTED;
 	if (how->json)
-		fputs("]\n", stdout);
-	if (rc == 0 && fflush(stdout) == EOF)
+		fputs(printed > 0 ? "\n]\n" : "]\n", stdout);
+	if (rc == ENTRY_PRINTED && fflush(stdout) == EOF)
 		rc = FDP_ESYS;
 	return rc;
 }
@@ -138,14 +151,16 @@ static int
 list_names(int sock, const struct list_how *how, struct fdp_reply *r)
 {
 	struct name_list nl = { NULL, 0, NULL, 0 };
-	int rc;
+	int rc, done = 0;
 
 	rc = cmd_list_each("list", sock, r, entry_add, &nl);
 	if (rc == 0 && r->h.status == FDP_S_OK)
-		rc = names_print(sock, &nl, how, r);
+		done = (rc = names_print(sock, &nl, how, r)) == ENTRY_PRINTED;
 	free(nl.entries);
 	free(nl.text);
-	return cmd_call_status("list", NULL, rc, r);
+	if (done)
+		return 0;
+	return cmd_call_status("list", NULL, rc == ENTRY_REFUSED ? 0 : rc, r);
 }
 
 static const struct option list_options[] = {

@@ -6,6 +6,8 @@
 #include "config.h"
 #endif
 
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -61,6 +63,39 @@ parse_open_flags(char *list)
 	return flags;
 }
 
+/*
+ * Open a --file without waiting: a FIFO opened for reading would wait for a
+ * writer (and for writing, for a reader) forever. O_NONBLOCK goes again
+ * unless --flags asked for it; a file whose lease another process holds
+ * is opened again the blocking way, which the kernel bounds.
+ */
+static int
+open_file(const char *path, int oflags)
+{
+	struct stat st;
+	int fd, fl;
+
+	oflags |= O_CLOEXEC | O_NOCTTY;
+	fd = open(path, oflags | O_NONBLOCK, 0666);
+	if (fd == -1 && errno == EAGAIN && (oflags & O_NONBLOCK) == 0)
+		return open(path, oflags, 0666);
+	if (fd == -1 && errno == ENXIO && stat(path, &st) == 0 &&
+	    S_ISFIFO(st.st_mode)) {
+		cmd_warn("send", "%s: a FIFO with no reader: opening it for "
+		    "writing only would wait for one (--flags rw does not)",
+		    path);
+		return -2;
+	}
+	if (fd == -1 || (oflags & O_NONBLOCK) != 0)
+		return fd;
+	if ((fl = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 /* Open every --file and --listen in order; on failure close what was opened. */
 static int
 open_sources(const struct send_source *src, size_t n, int *fds)
@@ -72,11 +107,12 @@ open_sources(const struct send_source *src, size_t n, int *fds)
 		if (src[i].oflags == -1)
 			fd = fdp_listener_open(src[i].arg, FDP_LISTEN_STREAM);
 		else
-			fd = open(src[i].arg, src[i].oflags | O_CLOEXEC |
-			    O_NOCTTY, 0666);
+			fd = open_file(src[i].arg, src[i].oflags);
 		if (fd < 0) {
-			cmd_warn("send", "%s: %s", src[i].arg,
-			    fdp_strerror(src[i].oflags == -1 ? fd : FDP_ESYS));
+			if (fd != -2)
+				cmd_warn("send", "%s: %s", src[i].arg,
+				    fdp_strerror(src[i].oflags == -1 ? fd :
+				    FDP_ESYS));
 			fdp_close_fds(fds, i);
 			return -1;
 		}
@@ -116,6 +152,77 @@ parse_ttl(const char *text)
 	return (uint32_t)ttl;
 }
 
+/* What fd is in describe.c's words: its kind, and its path or link. */
+static void
+fd_words(int fd, char *buf, size_t len)
+{
+	struct fdp_desc d;
+	size_t i;
+
+	snprintf(buf, len, "unknown");
+	if (fdp_describe(fd, &d) != 0)
+		return;
+	snprintf(buf, len, "%s", d.kind);
+	for (i = 0; i < d.nfields; i++)
+		if (strcmp(d.fields[i].key, "path") == 0 ||
+		    strcmp(d.fields[i].key, "link") == 0) {
+			snprintf(buf, len, "%s %s=%s", d.kind, d.fields[i].key,
+			    d.fields[i].value);
+			return;
+		}
+}
+
+/*
+ * sendmsg refused the group with EINVAL, which names no fd: find one the
+ * kernel will not pass (an io_uring fd, say) by sending each alone over a
+ * socketpair, and say which and what it is. Returns 0 if it found one.
+ */
+static int
+refused_fd(const char *name, const int *fds, size_t n)
+{
+	char words[PATH_MAX + 64], byte;
+	int sv[2], fd, found = -1;
+	size_t i, k;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
+		return -1;
+	for (i = 0; i < n && found == -1; i++) {
+		if (fdp_send_msg(sv[0], "x", 1, &fds[i], 1) == FDP_ESYS) {
+			if (errno != EINVAL)
+				break;
+			fd_words(fds[i], words, sizeof(words));
+			cmd_warn("send", "%s: fd %d (%s) cannot be passed: the "
+			    "kernel refuses to send it (%s); nothing was "
+			    "stored", name, fds[i], words, strerror(EINVAL));
+			found = 0;
+			continue;
+		}
+		k = 1;
+		if (fdp_recv_msg(sv[1], &byte, 1, &fd, &k) > 0 && k == 1)
+			close(fd);
+	}
+	close(sv[0]);
+	close(sv[1]);
+	return found;
+}
+
+/*
+ * STORE fds under name; the exit status, having said why on failure, with
+ * the fd the kernel would not pass named.
+ */
+static int
+send_store(int sock, const char *name, uint32_t flags, uint32_t ttl,
+    const int *fds, size_t n)
+{
+	static struct fdp_reply r;
+	int rc;
+
+	rc = cmd_call("send", sock, FDP_OP_STORE, flags, ttl, name, fds, n, &r);
+	if (rc == FDP_ESYS && errno == EINVAL && refused_fd(name, fds, n) == 0)
+		return EXIT_SYSTEM;
+	return cmd_call_status("send", name, rc, &r);
+}
+
 /*
  * The fds of one name among those inherited: fds[] gets them in order (at
  * most FDP_MAX_FDS; the count says how many there were), and taken[] marks
@@ -145,7 +252,6 @@ collect_named(char **names, int n, int first, int *fds, char *taken)
 static int
 store_listen_fds(const char *socket_opt, uint32_t flags, uint32_t ttl)
 {
-	struct fdp_reply r;
 	char **names, *taken = NULL;
 	int fds[FDP_MAX_FDS], n, i, sock, status = 0;
 	size_t k;
@@ -174,9 +280,7 @@ store_listen_fds(const char *socket_opt, uint32_t flags, uint32_t ttl)
 				status = EXIT_USAGE;
 				break;
 			}
-			status = cmd_call_status("send", names[i], cmd_call("send",
-			    sock, FDP_OP_STORE, flags, ttl, names[i], fds, k, &r),
-			    &r);
+			status = send_store(sock, names[i], flags, ttl, fds, k);
 		}
 		close(sock);
 	}
@@ -202,7 +306,6 @@ static int
 send_run(int argc, char **argv)
 {
 	struct send_source src[FDP_MAX_FDS];
-	struct fdp_reply r;
 	const char *socket_opt = NULL, *name;
 	int fds[FDP_MAX_FDS], oflags = O_RDONLY, ch, sock, status;
 	size_t nsrc = 0, nfds, total;
@@ -276,8 +379,7 @@ send_run(int argc, char **argv)
 	if (open_sources(src, nsrc, fds) == -1)
 		return EXIT_SYSTEM;
 	if ((sock = cmd_connect("send", socket_opt, &status)) >= 0) {
-		status = cmd_call_status("send", name, cmd_call("send", sock,
-		    FDP_OP_STORE, flags, ttl, name, fds, nsrc + nfds, &r), &r);
+		status = send_store(sock, name, flags, ttl, fds, nsrc + nfds);
 		close(sock);
 	}
 	fdp_close_fds(fds, nsrc);
@@ -295,7 +397,7 @@ const struct cmd_entry cmd_send = {
 	"  -r, --replace      replace a group already held under NAME\n"
 	"  -t, --ttl SECONDS  the broker closes the group after SECONDS\n"
 	"  -v, --verbose      log each protocol step to stderr\n"
-	"  -f, --file PATH    open PATH and store it\n"
+	"  -f, --file PATH    open PATH and store it (never waiting on a FIFO)\n"
 	"  -o, --flags LIST   open flags for the --file options after it:\n"
 	"                     r (default), w, rw, append, create, trunc, nonblock\n"
 	"  -l, --listen SPEC  create a listening socket and store it:\n"

@@ -8,6 +8,8 @@
 #include "config.h"
 #endif
 
+#include <sys/stat.h>
+
 #include <getopt.h>
 #include <string.h>
 #include <unistd.h>
@@ -123,6 +125,28 @@ transfer_all(struct transfer *t)
 		    &list_reply));
 }
 
+/*
+ * Whether FROM and TO lead to one listening socket, so one broker, which a
+ * transfer would make replace each group by itself or, with --move, empty:
+ * the same abstract name, or paths to one socket file however they reach
+ * it (a symbolic link, another path). Not the brokers' pids: a service
+ * manager that made both sockets would stand for both.
+ */
+static int
+same_broker(const char *from, const char *to)
+{
+	struct fdp_addr a, b;
+	struct stat sa, sb;
+
+	if (fdp_addr_parse(from, &a) != 0 || fdp_addr_parse(to, &b) != 0)
+		return 0;
+	if (fdp_addr_is_abstract(&a) || fdp_addr_is_abstract(&b))
+		return a.len == b.len && memcmp(&a.sun, &b.sun, a.len) == 0;
+	return stat(a.sun.sun_path, &sa) == 0 && stat(b.sun.sun_path,
+	    &sb) == 0 && S_ISSOCK(sa.st_mode) && sa.st_dev == sb.st_dev &&
+	    sa.st_ino == sb.st_ino;
+}
+
 static const struct option transfer_options[] = {
 	{ "move",	no_argument,		NULL,	'm' },
 	{ "replace",	no_argument,		NULL,	'r' },
@@ -155,6 +179,11 @@ transfer_run(int argc, char **argv)
 		return cmd_usage(&cmd_transfer, stderr, EXIT_USAGE);
 	t.from_addr = argv[optind];
 	t.to_addr = argv[optind + 1];
+	if (same_broker(t.from_addr, t.to_addr)) {
+		cmd_warn("transfer", "%s and %s lead to the same broker; "
+		    "nothing to transfer", t.from_addr, t.to_addr);
+		return EXIT_USAGE;
+	}
 	if ((t.list_sock = cmd_connect("transfer", t.from_addr,
 	    &status)) == -1)
 		return status;
@@ -180,6 +209,7 @@ const struct cmd_entry cmd_transfer = {
 	"transfer [-v] [--move] [--replace] [--trust-uid N] FROM TO\n"
 	"Copy every group the broker at FROM holds to the broker at TO, each\n"
 	"with the time left of its TTL; FROM keeps any group TO refuses.\n"
+	"FROM and TO may not lead to the same broker (socket).\n"
 	"  -m, --move         delete each group at FROM once TO holds it\n"
 	"  -r, --replace      replace groups TO already holds under the names\n"
 	"  -v, --verbose      log each protocol step to stderr\n"

@@ -834,43 +834,57 @@ fdp_describe(int fd, struct fdp_desc *d)
 	return 0;
 }
 
-/* Quote a value that a reader splitting on blanks and '=' would misread. */
+/*
+ * Quote a value that a reader splitting on blanks and '=' would misread,
+ * or that holds anything to escape.
+ */
 static int
 text_needs_quotes(const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
+	enum fdp_utf8_kind kind;
+	uint32_t c;
+	size_t n;
 
-	if (*p == '\0')
+	if (*s == '\0')
 		return 1;
-	for (; *p != '\0'; p++)
-		if (*p <= ' ' || *p >= 0x7f || *p == '"' || *p == '\\' ||
-		    *p == '=')
+	for (; *s != '\0'; s += n) {
+		n = fdp_utf8_next(s, &c, &kind);
+		if (kind != FDP_UTF8_TEXT || c == ' ' || c == '"' ||
+		    c == '\\' || c == '=')
 			return 1;
+	}
 	return 0;
 }
 
-/* One value of the text format, quoted and C-escaped when needed. */
+/*
+ * One value of the text format, quoted and C-escaped when needed: UTF-8
+ * text as it is, each byte of anything else as \xNN.
+ */
 static void
 text_print_value(FILE *f, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
+	enum fdp_utf8_kind kind;
+	uint32_t c;
+	size_t n, i;
 
 	if (!text_needs_quotes(s)) {
 		fputs(s, f);
 		return;
 	}
 	putc('"', f);
-	for (; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p);
-		else if (*p == '\n')
+	for (; *s != '\0'; s += n) {
+		n = fdp_utf8_next(s, &c, &kind);
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", (int)c);
+		else if (c == '\n')
 			fputs("\\n", f);
-		else if (*p == '\t')
+		else if (c == '\t')
 			fputs("\\t", f);
-		else if (*p < ' ' || *p >= 0x7f)
-			fprintf(f, "\\x%02x", *p);
+		else if (kind == FDP_UTF8_TEXT)
+			fwrite(s, 1, n, f);
 		else
-			putc(*p, f);
+			for (i = 0; i < n; i++)
+				fprintf(f, "\\x%02x", (unsigned char)s[i]);
 	}
 	putc('"', f);
 }
@@ -889,20 +903,32 @@ fdp_desc_print_text(FILE *f, const struct fdp_desc *d)
 	putc('\n', f);
 }
 
-/* A JSON string; bytes outside printable ASCII become \u00XX. */
+/*
+ * A JSON string: UTF-8 text as it is, the characters to hide escaped, and
+ * bytes that are not UTF-8 as lone surrogates \udcNN (surrogateescape).
+ */
 void
 fdp_json_print_string(FILE *f, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
+	enum fdp_utf8_kind kind;
+	uint32_t c;
+	size_t n;
 
 	putc('"', f);
-	for (; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p);
-		else if (*p < ' ' || *p >= 0x7f)
-			fprintf(f, "\\u%04x", *p);
+	for (; *s != '\0'; s += n) {
+		n = fdp_utf8_next(s, &c, &kind);
+		if (kind == FDP_UTF8_INVALID)
+			fprintf(f, "\\udc%02x", (unsigned)c);
+		else if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", (int)c);
+		else if (kind == FDP_UTF8_TEXT)
+			fwrite(s, 1, n, f);
+		else if (c > 0xffff)
+			fprintf(f, "\\u%04x\\u%04x",
+			    (unsigned)(0xd800 + ((c - 0x10000) >> 10)),
+			    (unsigned)(0xdc00 + ((c - 0x10000) & 0x3ff)));
 		else
-			putc(*p, f);
+			fprintf(f, "\\u%04x", (unsigned)c);
 	}
 	putc('"', f);
 }

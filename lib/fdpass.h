@@ -219,16 +219,41 @@ int		 fdp_describe(int fd, struct fdp_desc *d);
 
 /*
  * Print "KIND key=value ..." and a newline; a value that is empty or holds a
- * blank, quote, backslash, '=' or a byte outside printable ASCII is quoted
- * with C escapes.
+ * blank, quote, backslash or '=', or anything fdp_utf8_next does not call
+ * FDP_UTF8_TEXT, is quoted, with C escapes (\xNN for each byte of those).
  */
 void		 fdp_desc_print_text(FILE *f, const struct fdp_desc *d);
 
-/* Print s as a JSON string: commands print names in their JSON too. */
+/*
+ * Print s as a JSON string, UTF-8 text as it is: commands print names in
+ * their JSON too. Quotes and backslashes are escaped, FDP_UTF8_HIDDEN
+ * characters written \uXXXX (a surrogate pair above U+FFFF), and each byte
+ * 0xNN that is not UTF-8 as the lone surrogate \udcNN, as Python's
+ * "surrogateescape" does, so that the bytes can be had back.
+ */
 void		 fdp_json_print_string(FILE *f, const char *s);
 
 /* Print one JSON object {"kind":..., fields...} with no newline. */
 void		 fdp_desc_print_json(FILE *f, const struct fdp_desc *d);
+
+/* ---- utf8.c: text in output ---- */
+
+/* What fdp_utf8_next found. */
+enum fdp_utf8_kind {
+	FDP_UTF8_TEXT,		/* a character to show as it is */
+	FDP_UTF8_HIDDEN,	/* a control, a space other than ' ', or an
+				   invisible formatting character: escape it */
+	FDP_UTF8_INVALID	/* one byte that is not part of UTF-8 text */
+};
+
+/*
+ * The next character of the NUL-terminated s (which must not be at its
+ * end): its length in bytes, its code point in *cp (the byte itself for
+ * FDP_UTF8_INVALID) and its kind. Overlong forms, encoded surrogates, code
+ * points above U+10FFFF and cut-short sequences are not UTF-8.
+ */
+size_t		 fdp_utf8_next(const char *s, uint32_t *cp,
+		    enum fdp_utf8_kind *kind);
 
 /* ---- proto.c: the protocol ---- */
 

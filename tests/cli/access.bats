@@ -96,7 +96,7 @@ teardown() {
 	run "$FDPASS" serve --allow group=no-such-group-here
 	assert_failure 2
 	assert_output --partial "group=no-such-group-here: no such group"
-	run "$FDPASS" serve --allow uid=1,uid=2
+	run "$FDPASS" serve --allow uid=1,gid=2
 	assert_failure 2
 	assert_output --partial "more than one of"
 	run "$FDPASS" serve --allow uid=x

@@ -29,14 +29,6 @@ start_broker_limited() {
 	rm -f "$ready"
 }
 
-# Send a group of $2 fds (all /dev/null) under name $1; extra arguments first.
-send_nulls() {
-	local name=$1 n=$2 args=() i
-	shift 2
-	for i in $(seq "$n"); do args+=(--file /dev/null); done
-	"$FDPASS" send "$@" "${args[@]}" "$name"
-}
-
 @test "--mode widens the path socket's mode; a bad mode is a usage error" {
 	start_broker --mode 0660
 	run stat -c %a "$FDPASS_SOCKET"

@@ -189,3 +189,11 @@ send_to_peer() {
 	done
 	return 1
 }
+
+# Send a group of $2 fds (all /dev/null) under name $1; extra arguments first.
+send_nulls() {
+	local name=$1 n=$2 args=() i
+	shift 2
+	for i in $(seq "$n"); do args+=(--file /dev/null); done
+	"$FDPASS" send "$@" "${args[@]}" "$name"
+}

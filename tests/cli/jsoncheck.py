@@ -3,7 +3,8 @@
 documents (section JSON), written out here as a JSON Schema.
 
 Usage: jsoncheck.py group|list   (recv --json prints a group, list --json a list)
-Exits 0 if the document is valid, 1 with the reason if not."""
+Exits 0 if the document is valid UTF-8 and valid against the schema, 1
+with the reason if not."""
 import json
 import sys
 
@@ -82,9 +83,11 @@ def main():
     what = sys.argv[1]
     schema = group_schema(False) if what == "group" else \
         {"type": "array", "items": group_schema(True)}
-    text = sys.stdin.read()
+    data = sys.stdin.buffer.read()
     try:
-        doc = json.loads(text)
+        # fdpass(1): the output is UTF-8; bytes of a path that are not
+        # come as lone surrogates \udcNN, which are ASCII on the wire
+        doc = json.loads(data.decode("utf-8"))
         jsonschema.validate(doc, schema)
         if what == "group" and len(doc["fds"]) != doc["nfds"]:
             raise jsonschema.ValidationError("nfds is not the number of fds")

@@ -136,7 +136,10 @@ text_well_formed(char *text)
 	    (text[n] == ' ' || text[n] == '\0');
 }
 
-/* Skip a JSON string at *p; 0 if it is well formed and printable ASCII. */
+/*
+ * Skip a JSON string at *p; 0 if it is well formed: escapes, and no
+ * control characters (bytes of 0x80 and up are UTF-8, checked elsewhere).
+ */
 static int
 json_skip_string(const char **p)
 {
@@ -145,7 +148,7 @@ json_skip_string(const char **p)
 	if (*s++ != '"')
 		return -1;
 	for (; *s != '"'; s++) {
-		if ((unsigned char)*s < ' ' || (unsigned char)*s >= 0x7f)
+		if ((unsigned char)*s < ' ' || *s == 0x7f)
 			return -1;
 		if (*s != '\\')
 			continue;
@@ -284,7 +287,7 @@ test_file(const char *dir)
 	free(text);
 	text = printed(fdp_desc_print_json);
 	ok(json_well_formed(text) &&
-	    strstr(text, "/q\\\"t\\u0009n\\u000a\\u00ff=\"") != NULL &&
+	    strstr(text, "/q\\\"t\\u0009n\\u000a\\udcff=\"") != NULL &&
 	    strstr(text, "\"deleted\":false") != NULL &&
 	    strstr(text, "\"size\":0,") != NULL,
 	    "JSON is well formed and escaped: %s", text);
@@ -713,24 +716,112 @@ test_unknown(void)
 	close(fd);
 }
 
-/* A string with every kind of byte JSON must escape, through the printer. */
+/* The string the printers below print. */
+static const char *awkward;
+
+/* fdp_json_print_string of awkward, for printed(). */
 static void
-print_awkward_json_string(FILE *f, const struct fdp_desc *d)
+print_awkward_json(FILE *f, const struct fdp_desc *d)
 {
 	(void)d;
-	fdp_json_print_string(f, "a \"b\" \\c\n\x01\xc3\xa9");
+	fdp_json_print_string(f, awkward);
 }
 
-/* Commands print group names with fdp_json_print_string: escapes checked. */
+/* fdp_desc_print_text of a description whose one field holds awkward. */
+static void
+print_awkward_text(FILE *f, const struct fdp_desc *d)
+{
+	struct fdp_desc one;
+
+	(void)d;
+	one.kind = "file";
+	one.nfields = 1;
+	one.fields[0].key = "path";
+	one.fields[0].value = awkward;
+	one.fields[0].type = FDP_FIELD_STRING;
+	fdp_desc_print_text(f, &one);
+}
+
+/* Whether a printer prints s as want (on one line); says what it printed. */
+static int
+prints_as(void (*print)(FILE *, const struct fdp_desc *), const char *s,
+    const char *want, const char *what)
+{
+	char *text;
+	int good;
+
+	awkward = s;
+	text = printed(print);
+	text[strcspn(text, "\n")] = '\0';	/* the text format's newline */
+	good = strcmp(text, want) == 0;
+	ok(good, "%s: %s", what, text);
+	free(text);
+	return good;
+}
+
+/*
+ * Commands print group names and every string field with
+ * fdp_json_print_string: UTF-8 text as it is, what JSON requires escaped,
+ * and each byte that is not UTF-8 as the lone surrogate \udcNN.
+ */
 static void
 test_json_string(void)
 {
-	char *text = printed(print_awkward_json_string);
+	static const struct {
+		const char	*in;
+		const char	*out;
+		const char	*what;
+	} cases[] = {
+		{ "a \"b\" \\c\n\x01\x7f", "\"a \\\"b\\\" \\\\c\\u000a\\u0001\\u007f\"",
+		  "quotes, backslashes and controls escaped" },
+		{ "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+		  "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"",
+		  "UTF-8 of 2, 3 and 4 bytes as it is" },
+		{ "\xff\x80x", "\"\\udcff\\udc80x\"",
+		  "bytes that start nothing: \\udcNN each" },
+		{ "\xc0\xaf\xe0\x80\xaf\xf0\x80\x80\xaf",
+		  "\"\\udcc0\\udcaf\\udce0\\udc80\\udcaf\\udcf0\\udc80\\udc80\\udcaf\"",
+		  "overlong forms of '/' are not UTF-8" },
+		{ "\xed\xa0\x80", "\"\\udced\\udca0\\udc80\"",
+		  "a surrogate encoded in UTF-8 is not UTF-8" },
+		{ "\xf4\x90\x80\x80\xf5\x80", "\"\\udcf4\\udc90\\udc80\\udc80\\udcf5\\udc80\"",
+		  "code points above U+10FFFF are not UTF-8" },
+		{ "\xe2\x82", "\"\\udce2\\udc82\"",
+		  "a sequence cut short by the end is not UTF-8" },
+		{ "\xe2\x82x\xf0\x9f\x98", "\"\\udce2\\udc82x\\udcf0\\udc9f\\udc98\"",
+		  "a sequence cut short by ASCII is not UTF-8" },
+		{ "\xf4\x8f\xbf\xbf\xef\xbf\xbd", "\"\xf4\x8f\xbf\xbf\xef\xbf\xbd\"",
+		  "U+10FFFF and U+FFFD are text" },
+		{ "\xc2\x9b\xe2\x80\xae\xe2\x81\xa6\xc2\xa0\xe2\x80\x8b",
+		  "\"\\u009b\\u202e\\u2066\\u00a0\\u200b\"",
+		  "C1 controls, bidi overrides and isolates, odd spaces, "
+		  "zero-width characters as \\uXXXX" },
+		{ "\xf3\xa0\x81\x81", "\"\\udb40\\udc41\"",
+		  "a tag character as a surrogate pair" },
+	};
+	size_t i;
 
-	ok(strcmp(text, "\"a \\\"b\\\" \\\\c\\u000a\\u0001\\u00c3\\u00a9\"") == 0,
-	    "JSON string: quotes and backslashes escaped, other bytes \\u00XX: %s",
-	    text);
-	free(text);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		prints_as(print_awkward_json, cases[i].in, cases[i].out,
+		    cases[i].what);
+}
+
+/*
+ * The text format shows UTF-8 text as it is, and quotes and \xNN-escapes
+ * what is not, and what a terminal would act on or hides text.
+ */
+static void
+test_text_value(void)
+{
+	prints_as(print_awkward_text, "/caf\xc3\xa9/\xe2\x82\xac",
+	    "file path=/caf\xc3\xa9/\xe2\x82\xac",
+	    "text: UTF-8 as it is, unquoted");
+	prints_as(print_awkward_text, "/a\xff" "b\xed\xa0\x80",
+	    "file path=\"/a\\xffb\\xed\\xa0\\x80\"",
+	    "text: bytes that are not UTF-8 escaped, quoted");
+	prints_as(print_awkward_text, "/x\xc2\x9b\xe2\x80\xaey\x1b",
+	    "file path=\"/x\\xc2\\x9b\\xe2\\x80\\xaey\\x1b\"",
+	    "text: a C1 control, a bidi override and ESC escaped");
 }
 
 int
@@ -757,6 +848,7 @@ main(void)
 	test_long_path(dir);
 	test_unknown();
 	test_json_string();
+	test_text_value();
 	rmdir(dir);
 	return done_testing();
 }
