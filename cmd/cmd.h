@@ -112,6 +112,22 @@ int	 cmd_list_each(const char *cmd, int sock, struct fdp_reply *r,
 	    int (*fn)(const struct fdp_wire_entry *, const char *, void *),
 	    void *arg);
 
+/*
+ * A send --listen or exec -l spec, parsed before anything is opened (see
+ * fdp_listener_parse): 0, or EXIT_USAGE (EXIT_SYSTEM when memory ran out)
+ * after a message naming the spec and what is wrong with it.
+ */
+int	 cmd_listener_parse(const char *cmd, const char *spec, int deftype,
+	    struct fdp_listener **l);
+
+/*
+ * Create a parsed listener: the fd, or -1 after a message naming the spec
+ * and the setting or step that failed. A process that could not return to
+ * its own network namespace exits here, with EXIT_SYSTEM.
+ */
+int	 cmd_listener_open(const char *cmd, const char *spec,
+	    const struct fdp_listener *l);
+
 /* Print "fdpass: CMD: message" to stderr. */
 void	 cmd_warn(const char *cmd, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));

@@ -119,6 +119,7 @@ receive_peer_group(const char *socket_opt, char *name, struct exec_fds *x)
 struct exec_opts {
 	const char	 *socket_opt;
 	char		**listen;	/* -l specs, in order */
+	struct fdp_listener **listeners; /* and parsed */
 	size_t		  nlisten;
 	int		  listen_type;	/* FDP_LISTEN_* for -l */
 	char		**fdnames;	/* --fdname names, split at ':' */
@@ -171,6 +172,19 @@ listener_name(const struct exec_opts *o, size_t i)
 	return o->fdnames[o->nfdnames == 1 ? 0 : i];
 }
 
+/* Parse every -l spec before anything is opened: a bad one is a usage error. */
+static int
+parse_listeners(struct exec_opts *o)
+{
+	size_t i;
+	int status = 0;
+
+	for (i = 0; i < o->nlisten && status == 0; i++)
+		status = cmd_listener_parse("exec", o->listen[i],
+		    o->listen_type, &o->listeners[i]);
+	return status;
+}
+
 /* Open each -l socket with the listener code `send --listen` uses. */
 static int
 open_listeners(const struct exec_opts *o, struct exec_fds *x)
@@ -181,20 +195,9 @@ open_listeners(const struct exec_opts *o, struct exec_fds *x)
 	if (exec_fds_grow(x, o->nlisten) == -1)
 		return EXIT_SYSTEM;
 	for (i = 0; i < o->nlisten; i++) {
-		fd = fdp_listener_open(o->listen[i], o->listen_type);
-		if (fd == FDP_EADDR && o->listen_type == FDP_LISTEN_SEQPACKET &&
-		    strchr("/@", o->listen[i][0]) == NULL &&
-		    strncmp(o->listen[i], "unix:", 5) != 0) {
-			cmd_warn("exec", "%s: --seqpacket needs a Unix address "
-			    "(/path, @name or unix:path)", o->listen[i]);
-			return EXIT_USAGE;
-		}
-		if (fd < 0) {
-			cmd_warn("exec", "cannot listen on %s: %s", o->listen[i],
-			    fdp_strerror(fd));
-			return fd == FDP_EADDR || fd == FDP_EADDRLEN ?
-			    EXIT_USAGE : EXIT_SYSTEM;
-		}
+		if ((fd = cmd_listener_open("exec", o->listen[i],
+		    o->listeners[i])) < 0)
+			return EXIT_SYSTEM;
 		x->fds[x->n] = fd;
 		x->names[x->n++] = listener_name(o, i);
 	}
@@ -760,16 +763,22 @@ exec_opts_init(struct exec_opts *o, int argc)
 	memset(o, 0, sizeof(*o));
 	o->listen_type = FDP_LISTEN_STREAM;
 	o->listen = calloc(n, sizeof(*o->listen));
+	o->listeners = calloc(n, sizeof(*o->listeners));
 	o->setenv = calloc(n, sizeof(*o->setenv));
 	o->place = calloc(n, sizeof(*o->place));
 	o->place_at = calloc(n, sizeof(*o->place_at));
-	return o->listen && o->setenv && o->place && o->place_at ?
+	return o->listen && o->listeners && o->setenv && o->place && o->place_at ?
 	    0 : -1;
 }
 
 static void
 exec_opts_free(struct exec_opts *o)
 {
+	size_t i;
+
+	for (i = 0; o->listeners != NULL && i < o->nlisten; i++)
+		fdp_listener_free(o->listeners[i]);
+	free(o->listeners);
 	free(o->listen);
 	free(o->fdnames);
 	free(o->setenv);
@@ -914,6 +923,10 @@ exec_run(int argc, char **argv)
 		return status == 1 ? cmd_usage(&cmd_exec, stdout, 0) :
 		    cmd_usage(&cmd_exec, stderr, EXIT_USAGE);
 	}
+	if ((status = parse_listeners(&o)) != 0) {
+		exec_opts_free(&o);
+		return status;
+	}
 	status = gather_fds(&o, argv + optind, (size_t)(dashes - optind), &x,
 	    &p, &p_targets, &inherited);
 	if (status == 0)
@@ -963,7 +976,7 @@ const struct cmd_entry cmd_exec = {
 	"      --peer           be the broker at ADDR for one `fdpass send'\n"
 	"  -v, --verbose        log each protocol step to stderr\n"
 	"  -l, --listen ADDR    open a socket: PORT, HOST:PORT, [V6]:PORT, /PATH,\n"
-	"                       @NAME, tcp:, udp: or unix: as in send --listen\n"
+	"                       @NAME, or any SPEC of send --listen, settings too\n"
 	"  -d, --datagram       -l opens datagram sockets (udp, unix dgram)\n"
 	"      --seqpacket      -l opens Unix SOCK_SEQPACKET sockets\n"
 	"  -a, --accept         accept each connection and run PROG for it with\n"

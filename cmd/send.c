@@ -96,29 +96,35 @@ open_file(const char *path, int oflags)
 	return fd;
 }
 
-/* Open every --file and --listen in order; on failure close what was opened. */
+/*
+ * Parse every --listen, then open every --file and --listen in order; on
+ * failure close what was opened. Returns an exit status.
+ */
 static int
 open_sources(const struct send_source *src, size_t n, int *fds)
 {
+	struct fdp_listener *l[FDP_MAX_FDS] = { NULL };
 	size_t i;
-	int fd;
+	int fd, status = 0;
 
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && status == 0; i++)
 		if (src[i].oflags == -1)
-			fd = fdp_listener_open(src[i].arg, FDP_LISTEN_STREAM);
-		else
-			fd = open_file(src[i].arg, src[i].oflags);
+			status = cmd_listener_parse("send", src[i].arg,
+			    FDP_LISTEN_STREAM, &l[i]);
+	for (i = 0; i < n && status == 0; i++) {
+		if (src[i].oflags == -1)
+			fd = cmd_listener_open("send", src[i].arg, l[i]);
+		else if ((fd = open_file(src[i].arg, src[i].oflags)) == -1)
+			cmd_warn("send", "%s: %s", src[i].arg, strerror(errno));
 		if (fd < 0) {
-			if (fd != -2)
-				cmd_warn("send", "%s: %s", src[i].arg,
-				    fdp_strerror(src[i].oflags == -1 ? fd :
-				    FDP_ESYS));
 			fdp_close_fds(fds, i);
-			return -1;
-		}
-		fds[i] = fd;
+			status = EXIT_SYSTEM;
+		} else
+			fds[i] = fd;
 	}
-	return 0;
+	for (i = 0; i < n; i++)
+		fdp_listener_free(l[i]);
+	return status;
 }
 
 /* FD arguments must name fds this process already has open. */
@@ -376,8 +382,8 @@ send_run(int argc, char **argv)
 		fds[0] = 0;
 		nfds = 1;
 	}
-	if (open_sources(src, nsrc, fds) == -1)
-		return EXIT_SYSTEM;
+	if ((status = open_sources(src, nsrc, fds)) != 0)
+		return status;
 	if ((sock = cmd_connect("send", socket_opt, &status)) >= 0) {
 		status = send_store(sock, name, flags, ttl, fds, nsrc + nfds);
 		close(sock);
@@ -400,8 +406,12 @@ const struct cmd_entry cmd_send = {
 	"  -f, --file PATH    open PATH and store it (never waiting on a FIFO)\n"
 	"  -o, --flags LIST   open flags for the --file options after it:\n"
 	"                     r (default), w, rw, append, create, trunc, nonblock\n"
-	"  -l, --listen SPEC  create a listening socket and store it:\n"
-	"                     tcp:HOST:PORT, udp:HOST:PORT, unix:PATH, @NAME\n"
+	"  -l, --listen SPEC  create a listening socket (or FIFO, queue...) and\n"
+	"                     store it: tcp:HOST:PORT, udp:HOST:PORT, unix:PATH,\n"
+	"                     @NAME, vsock:CID:PORT, fifo:PATH, special:PATH,\n"
+	"                     netlink:FAMILY[:GROUP], mqueue:/NAME, then any\n"
+	"                     ,Setting=value of systemd.socket(5): Backlog=,\n"
+	"                     ReusePort=, NetworkNamespacePath=... (fdpass(1))\n"
 	"      --listen-fds   store every fd inherited through LISTEN_FDS under\n"
 	"                     its LISTEN_FDNAMES name (one group per name)\n",
 	send_run,

@@ -1,7 +1,6 @@
 /*
- * addr.c: addresses. Unix addresses ("@name" abstract or a path) for the
- * broker, and listener specs (tcp:, udp:, unix:, @, paths) for sockets the
- * commands create and hand on.
+ * addr.c: Unix addresses ("@name" abstract or a path): parsing them, and
+ * binding, listening and connecting on them, for the broker and its clients.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -9,11 +8,8 @@
 
 #include <sys/stat.h>
 
-#include <netinet/in.h>
-
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -98,62 +94,71 @@ fdp_path_is_stale(const struct fdp_addr *a, int type)
 	return rc;
 }
 
-/* Bind under a umask that gives a path socket exactly mode; 0: the process's umask. */
+/* Bind under a umask giving a path socket exactly mode; -1: the process's. */
 static int
-fdp_bind_unix(int fd, const struct fdp_addr *a, mode_t mode)
+bind_under_mode(int fd, const struct fdp_addr *a, mode_t mode)
 {
 	mode_t old = 0;
 	int rc, saved;
 
-	if (mode != 0)
+	if (mode != (mode_t)-1)
 		old = umask(~mode & 0777);
 	rc = bind(fd, (const struct sockaddr *)&a->sun, a->len);
 	saved = errno;
-	if (mode != 0)
+	if (mode != (mode_t)-1)
 		umask(old);
 	errno = saved;
 	return rc;
+}
+
+/* The broker and every Unix listener replace a dead server's socket alike. */
+int
+fdp_bind_unix(int fd, const struct fdp_addr *a, int type, mode_t mode)
+{
+	int stale;
+
+	if (bind_under_mode(fd, a, mode) == 0)
+		return 0;
+	if (errno != EADDRINUSE)
+		return FDP_ESYS;
+	stale = fdp_addr_is_abstract(a) ? 0 : fdp_path_is_stale(a, type);
+	if (stale == 0)
+		return FDP_EINUSE;
+	if (stale == -1 || unlink(a->sun.sun_path) == -1 ||
+	    bind_under_mode(fd, a, mode) == -1)
+		return FDP_ESYS;
+	return 0;
 }
 
 /* Bind and listen with the socket file's mode chosen; see fdp_listen_unix. */
 static int
 fdp_listen_unix_mode(const struct fdp_addr *a, int type, mode_t mode)
 {
-	int fd, stale, saved;
+	int fd, rc, saved;
 
 	if ((fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0)) == -1)
 		return FDP_ESYS;
-	if (fdp_bind_unix(fd, a, mode) == -1) {
-		if (errno != EADDRINUSE)
-			goto fail;
-		stale = fdp_addr_is_abstract(a) ? 0 : fdp_path_is_stale(a, type);
-		if (stale == 0) {
-			close(fd);
-			return FDP_EINUSE;
-		}
-		if (stale == -1 || unlink(a->sun.sun_path) == -1 ||
-		    fdp_bind_unix(fd, a, mode) == -1)
-			goto fail;
+	if ((rc = fdp_bind_unix(fd, a, type, mode)) != 0) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return rc;
 	}
 	if (type != SOCK_DGRAM && listen(fd, SOMAXCONN) == -1) {
 		saved = errno;
 		fdp_unlink_unix(a);
+		close(fd);
 		errno = saved;
-		goto fail;
+		return FDP_ESYS;
 	}
 	return fd;
-fail:
-	saved = errno;
-	close(fd);
-	errno = saved;
-	return FDP_ESYS;
 }
 
 /* Listeners on Unix addresses, for the broker and for `send --listen`. */
 int
 fdp_listen_unix(const struct fdp_addr *a, int type, int restrict_mode)
 {
-	return fdp_listen_unix_mode(a, type, restrict_mode ? 0600 : 0);
+	return fdp_listen_unix_mode(a, type, restrict_mode ? 0600 : (mode_t)-1);
 }
 
 /*
@@ -375,147 +380,4 @@ fdp_unlink_unix(const struct fdp_addr *a)
 {
 	if (!fdp_addr_is_abstract(a))
 		unlink(a->sun.sun_path);
-}
-
-/*
- * Split "HOST:PORT", "[V6]:PORT" or "PORT" into host (NULL for every
- * address) and port, in place.
- */
-static int
-fdp_split_host_port(char *s, char **host, char **port)
-{
-	char *colon;
-
-	if (s[0] == '[') {
-		char *end = strchr(s, ']');
-
-		if (end == NULL || end[1] != ':' || end[2] == '\0')
-			return FDP_EADDR;
-		*end = '\0';
-		*host = s + 1;
-		*port = end + 2;
-		return 0;
-	}
-	if ((colon = strrchr(s, ':')) == NULL) {
-		*host = NULL;
-		*port = s;
-		return *s == '\0' || s[strspn(s, "0123456789")] != '\0' ?
-		    FDP_EADDR : 0;
-	}
-	if (strchr(s, ':') != colon || colon[1] == '\0')
-		return FDP_EADDR;
-	*colon = '\0';
-	*host = (*s == '\0' || strcmp(s, "*") == 0) ? NULL : s;
-	*port = colon + 1;
-	return 0;
-}
-
-/* Bind one resolved address; stream sockets also listen. */
-static int
-fdp_bind_inet(const struct addrinfo *ai)
-{
-	int fd, one = 1, zero = 0, saved;
-
-	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
-	    ai->ai_protocol);
-	if (fd == -1)
-		return FDP_ESYS;
-	if (ai->ai_socktype == SOCK_STREAM)
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (ai->ai_family == AF_INET6)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
-	if (bind(fd, ai->ai_addr, ai->ai_addrlen) == -1 ||
-	    (ai->ai_socktype == SOCK_STREAM && listen(fd, SOMAXCONN) == -1)) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-		return FDP_ESYS;
-	}
-	return fd;
-}
-
-/* Resolve a host and numeric port for one family and bind the first that takes. */
-static int
-fdp_resolve_bind(const char *host, const char *port, int socktype, int family)
-{
-	struct addrinfo hints, *res, *ai;
-	int fd = FDP_ERESOLVE, rc;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = family;
-	hints.ai_socktype = socktype;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0)
-		return rc == EAI_SYSTEM ? FDP_ESYS : FDP_ERESOLVE;
-	for (ai = res; ai != NULL; ai = ai->ai_next)
-		if ((fd = fdp_bind_inet(ai)) >= 0)
-			break;
-	freeaddrinfo(res);
-	return fd;
-}
-
-/* TCP and UDP listeners; "every address" means dual-stack IPv6 where there is IPv6. */
-static int
-fdp_listen_inet(char *rest, int socktype)
-{
-	char *host, *port;
-	int fd;
-
-	if ((fd = fdp_split_host_port(rest, &host, &port)) != 0)
-		return fd;
-	if (host != NULL)
-		return fdp_resolve_bind(host, port, socktype, AF_UNSPEC);
-	fd = fdp_resolve_bind(NULL, port, socktype, AF_INET6);
-	if (fd == FDP_ESYS && errno == EAFNOSUPPORT)
-		fd = fdp_resolve_bind(NULL, port, socktype, AF_INET);
-	return fd;
-}
-
-/* Map a FDP_LISTEN_* choice to the Unix socket type it stands for. */
-static int
-fdp_unix_type(int deftype)
-{
-	if (deftype == FDP_LISTEN_DGRAM)
-		return SOCK_DGRAM;
-	if (deftype == FDP_LISTEN_SEQPACKET)
-		return SOCK_SEQPACKET;
-	return SOCK_STREAM;
-}
-
-/* Every command that creates a socket to hand on parses its spec here. */
-int
-fdp_listener_open(const char *spec, int deftype)
-{
-	struct fdp_addr a;
-	char buf[512];
-	const char *unix_text = NULL;
-	int socktype, rc;
-
-	if (strncmp(spec, "vsock:", 6) == 0) {
-		errno = EAFNOSUPPORT;
-		return FDP_ESYS;
-	}
-	if (strncmp(spec, "unix:", 5) == 0)
-		unix_text = spec + 5;
-	else if (spec[0] == '@' || spec[0] == '/')
-		unix_text = spec;
-	if (unix_text != NULL) {
-		if ((rc = fdp_addr_parse(unix_text, &a)) != 0)
-			return rc;
-		return fdp_listen_unix(&a, fdp_unix_type(deftype), 0);
-	}
-	if (strncmp(spec, "tcp:", 4) == 0) {
-		socktype = SOCK_STREAM;
-		spec += 4;
-	} else if (strncmp(spec, "udp:", 4) == 0) {
-		socktype = SOCK_DGRAM;
-		spec += 4;
-	} else if (deftype == FDP_LISTEN_SEQPACKET)
-		return FDP_EADDR;
-	else
-		socktype = deftype == FDP_LISTEN_DGRAM ? SOCK_DGRAM : SOCK_STREAM;
-	if (strlen(spec) >= sizeof(buf))
-		return FDP_EADDRLEN;
-	strcpy(buf, spec);
-	return fdp_listen_inet(buf, socktype);
 }

@@ -86,6 +86,7 @@ struct fdinfo_fold {
 static const struct code_name family_names[] = {
 	{ AF_UNIX, "unix" }, { AF_INET, "inet" }, { AF_INET6, "inet6" },
 	{ AF_NETLINK, "netlink" }, { AF_PACKET, "packet" },
+	{ AF_VSOCK, "vsock" },
 };
 
 static const struct code_name socktype_names[] = {
@@ -98,7 +99,7 @@ static const struct code_name ip_protocol_names[] = {
 	{ IPPROTO_TCP, "tcp" }, { IPPROTO_UDP, "udp" },
 	{ IPPROTO_UDPLITE, "udplite" }, { IPPROTO_SCTP, "sctp" },
 	{ IPPROTO_ICMP, "icmp" }, { IPPROTO_ICMPV6, "icmpv6" },
-	{ IPPROTO_RAW, "raw" },
+	{ IPPROTO_RAW, "raw" }, { IPPROTO_MPTCP, "mptcp" },
 };
 
 static const struct code_name clock_names[] = {
@@ -565,6 +566,27 @@ field_peer_cred(int fd, struct fdp_desc *d)
 	field_uint(d, "peer_gid", cred.gid);
 }
 
+/* What a listener's settings left on it (fdp_sockinfo), as the kernel says. */
+static void
+field_listener(int fd, int family, int listening, struct fdp_desc *d)
+{
+	struct fdp_sockinfo si;
+
+	fdp_sockinfo(fd, family, listening, &si);
+	if (si.backlog >= 0)
+		field_uint(d, "backlog", (uintmax_t)si.backlog);
+	if (si.pending >= 0)
+		field_uint(d, "pending", (uintmax_t)si.pending);
+	if (si.reuseport >= 0)
+		field_bool(d, "reuseport", si.reuseport);
+	if (si.v6only >= 0)
+		field_bool(d, "v6only", si.v6only);
+	if (si.netns != 0)
+		field_uint(d, "netns", si.netns);
+	else if (si.netns_cookie != 0)
+		field_uint(d, "netns_cookie", si.netns_cookie);
+}
+
 /* Sockets: family, type, protocol, addresses, and who is at the other end. */
 static void
 describe_socket(const struct fd_facts *x, struct fdp_desc *d)
@@ -595,6 +617,7 @@ describe_socket(const struct fd_facts *x, struct fdp_desc *d)
 	/* A listening Unix socket reports its own credentials, not a peer's. */
 	if (family == AF_UNIX && connected && !listening)
 		field_peer_cred(x->fd, d);
+	field_listener(x->fd, family, listening, d);
 }
 
 /* Terminals, other character devices and block devices. */

@@ -22,6 +22,7 @@ static const char *const fdp_error_text[] = {
 	[11] = "peer speaks another fdpass protocol version",
 	[12] = "peer closed the connection",
 	[13] = "malformed LISTEN_FDS, LISTEN_PID or LISTEN_FDNAMES (names must match the fds, fds must be open)",
+	[14] = "could not return to our own network namespace",
 };
 
 /* One place turns any library error code into words for a message. */

@@ -157,20 +157,78 @@ int		 fdp_connect_unix(const struct fdp_addr *a, int type);
 /* Remove a path socket's file; nothing for abstract addresses. */
 void		 fdp_unlink_unix(const struct fdp_addr *a);
 
+/*
+ * Bind a to fd, a Unix socket of type: a socket file left at the path is
+ * removed and bound again only after connect() to it is refused, so a live
+ * server there gives FDP_EINUSE and a file that is not a socket FDP_ESYS
+ * (EADDRINUSE). mode (mode_t)-1 binds under the process's umask, any other
+ * gives a path socket exactly that mode. Returns 0 or an FDP_E* code.
+ */
+int		 fdp_bind_unix(int fd, const struct fdp_addr *a, int type,
+		    mode_t mode);
+
+/* ---- listen*.c: listeners as a systemd .socket unit makes them ---- */
+
 /* Socket types a listener spec may ask for when it leaves the choice open. */
 #define FDP_LISTEN_STREAM	0
-#define FDP_LISTEN_DGRAM	1	/* udp, or SOCK_DGRAM for Unix */
-#define FDP_LISTEN_SEQPACKET	2	/* Unix only */
+#define FDP_LISTEN_DGRAM	1	/* udp, or SOCK_DGRAM for Unix and vsock */
+#define FDP_LISTEN_SEQPACKET	2	/* Unix, vsock, SocketProtocol=sctp */
+
+/* Room for any message fdp_listener_parse or fdp_listener_open leaves. */
+#define FDP_LISTEN_ERRLEN	512
+
+/* Could not return to our own network namespace: the process must exit. */
+#define FDP_ENETNS	(-14)
+
+/* A parsed listener spec: what to create, and its settings. */
+struct fdp_listener;
 
 /*
- * Open a bound (and, for connection types, listening) socket from a spec:
- * tcp:HOST:PORT, udp:HOST:PORT, unix:PATH, @NAME, /PATH, HOST:PORT or PORT.
- * HOST may be "*" or empty for every address, and [V6ADDR] for IPv6; PORT
- * is a number. Specs
- * without a scheme take the type from deftype. systemd's vsock:CID:PORT
- * gives FDP_ESYS with EAFNOSUPPORT. Returns a close-on-exec fd.
+ * Parse a listener spec, "ADDRESS[,Setting=value]...", without creating
+ * anything (host names are resolved later, by fdp_listener_open). ADDRESS
+ * is tcp:HOST:PORT, udp:HOST:PORT, HOST:PORT, PORT, unix:PATH, /PATH,
+ * @NAME, vsock:CID:PORT, fifo:PATH, special:PATH, netlink:FAMILY[:GROUP]
+ * or mqueue:/NAME; settings are named as systemd.socket(5) names them. A
+ * comma starts a setting only when a name and '=' follow it. deftype
+ * (FDP_LISTEN_*) is the socket type of addresses that do not name one.
+ * On success *out holds the listener, for fdp_listener_free. On failure
+ * err holds one sentence naming what is wrong: FDP_EADDR for a malformed
+ * spec or setting, FDP_ESYS (errno) when memory ran out.
  */
-int		 fdp_listener_open(const char *spec, int deftype);
+int		 fdp_listener_parse(const char *spec, int deftype,
+		    struct fdp_listener **out, char *err, size_t errlen);
+
+/*
+ * Create what a parsed spec describes and apply its settings: a bound (and
+ * for connection types listening) socket, an open FIFO, special file or
+ * message queue. Returns a close-on-exec, blocking fd the caller holds. On
+ * failure nothing is left behind (a socket file, FIFO, queue, symlink or
+ * directory it made is removed again; one that was there before never is),
+ * err names the setting or step that failed and why, and the code is
+ * FDP_ESYS, FDP_ERESOLVE, FDP_EINUSE, or FDP_ENETNS when the process could
+ * not return to its own network namespace after NetworkNamespacePath=.
+ */
+int		 fdp_listener_open(const struct fdp_listener *l, char *err,
+		    size_t errlen);
+
+/* Free a parsed spec; NULL is fine. */
+void		 fdp_listener_free(struct fdp_listener *l);
+
+/* ---- sockinfo.c: a listener's settings as the kernel reports them ---- */
+
+/* What fdp_sockinfo learned; -1 where the kernel does not say. */
+struct fdp_sockinfo {
+	long long	 backlog;	/* listen()'s limit, as the kernel keeps it */
+	long long	 pending;	/* connections waiting to be accepted */
+	int		 reuseport;	/* SO_REUSEPORT, IP sockets */
+	int		 v6only;	/* IPV6_V6ONLY, IPv6 sockets */
+	unsigned long long netns;	/* netns inode when not ours, else 0 */
+	unsigned long long netns_cookie; /* when not ours and no inode, else 0 */
+};
+
+/* Read back what fdpass's listener settings set on a socket of family. */
+void		 fdp_sockinfo(int fd, int family, int listening,
+		    struct fdp_sockinfo *si);
 
 /* ---- cred.c: peer credentials ---- */
 

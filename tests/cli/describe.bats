@@ -32,7 +32,7 @@ store_all_kinds() {
 	assert_line --index 3 --regexp '^3 pipe inode=[0-9]+ end=write pipe_size=[0-9]+ queued=6 flags=wronly$'
 	assert_line --index 4 --regexp "^4 fifo path=$TMP/fifo deleted=no inode=[0-9]+ dev=[0-9:]+ end=both pipe_size=[0-9]+ queued=0 flags=rdwr$"
 	assert_line --index 5 --regexp '^5 socket inode=[0-9]+ family=unix type=stream protocol=0 listening=no .*peer_pid=[0-9]+ peer_uid=0 peer_gid=0 flags=rdwr$'
-	assert_line --index 6 --regexp '^6 socket inode=[0-9]+ family=inet type=stream protocol=tcp listening=yes local=127\.0\.0\.1:[0-9]+ flags=rdwr$'
+	assert_line --index 6 --regexp '^6 socket inode=[0-9]+ family=inet type=stream protocol=tcp listening=yes local=127\.0\.0\.1:[0-9]+ backlog=[0-9]+ pending=0 reuseport=no flags=rdwr$'
 	assert_line --index 7 --regexp '^7 tty path=[^ ]+ deleted=(yes|no) major=[0-9]+ minor=[0-9]+ flags=rdwr$'
 	assert_line --index 8 --regexp '^8 chardev path=/dev/null deleted=no major=1 minor=3 flags=rdwr$'
 	assert_line --index 9 --regexp '^9 blockdev path=/dev/loop0 deleted=no major=7 minor=0 flags=rdonly$'

@@ -15,8 +15,9 @@ STRINGS = ["path", "dev", "end", "family", "type", "protocol", "local", "peer",
            "name", "seals", "link", "fdinfo", "flags"]
 INTEGERS = ["size", "offset", "inode", "pipe_size", "queued", "major", "minor",
             "peer_pid", "peer_uid", "peer_gid", "counter", "ticks", "watches",
-            "messages", "max_messages", "message_size"]
-BOOLEANS = ["deleted", "listening", "semaphore"]
+            "messages", "max_messages", "message_size", "backlog", "pending",
+            "netns", "netns_cookie"]
+BOOLEANS = ["deleted", "listening", "semaphore", "reuseport", "v6only"]
 
 # The fields each kind may have besides kind and flags (fdpass(1) DESCRIPTIONS).
 KINDS = {
@@ -25,7 +26,8 @@ KINDS = {
     "pipe": ["inode", "end", "pipe_size", "queued"],
     "fifo": ["path", "deleted", "inode", "dev", "end", "pipe_size", "queued"],
     "socket": ["inode", "family", "type", "protocol", "listening", "local",
-               "peer", "peer_pid", "peer_uid", "peer_gid"],
+               "peer", "peer_pid", "peer_uid", "peer_gid", "backlog", "pending",
+               "reuseport", "v6only", "netns", "netns_cookie"],
     "tty": ["path", "deleted", "major", "minor"],
     "chardev": ["path", "deleted", "major", "minor"],
     "blockdev": ["path", "deleted", "major", "minor"],

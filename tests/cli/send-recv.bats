@@ -149,8 +149,8 @@ with space"
 	assert_failure 3
 	assert_output --partial "$TMP/missing: No such file or directory"
 	run "$FDPASS" send --listen tcp:nohost web
-	assert_failure 3
-	assert_output --partial "malformed address"
+	assert_failure 2
+	assert_output --partial "port 'nohost': expected a number from 0 to 65535"
 	run "$FDPASS" send --listen tcp:no.such.host.invalid:80 web
 	assert_failure 3
 	assert_output --partial "cannot resolve"

@@ -1,6 +1,6 @@
 /*
- * addr-test: lib/addr.c and lib/cred.c, Unix addresses, listeners from specs,
- * the broker address and peer credentials.
+ * addr-test: lib/addr.c and lib/cred.c, Unix addresses, the broker address
+ * and peer credentials (listener specs: listen-test).
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -8,8 +8,6 @@
 
 #include <sys/socket.h>
 #include <sys/stat.h>
-
-#include <netinet/in.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -45,16 +43,6 @@ long_text(const char *prefix, size_t n)
 	memset(buf + p, 'a', n);
 	buf[p + n] = '\0';
 	return buf;
-}
-
-/* An integer socket option, or -1. */
-static int
-sockopt(int fd, int opt)
-{
-	int v;
-	socklen_t len = sizeof(v);
-
-	return getsockopt(fd, SOL_SOCKET, opt, &v, &len) == -1 ? -1 : v;
 }
 
 /* Parse text into a, bailing out if it does not parse. */
@@ -274,102 +262,6 @@ test_connect_none(void)
 	ok(fd_count() == before, "no listener: no fd leaked");
 }
 
-/* A listener spec opens a socket of the family and type it names. */
-static void
-check_spec(const char *spec, int deftype, int family, int type)
-{
-	int fd = fdp_listener_open(spec, deftype);
-	int listening = type != SOCK_DGRAM;
-
-	ok(fd >= 0 && sockopt(fd, SO_DOMAIN) == family &&
-	    sockopt(fd, SO_TYPE) == type &&
-	    sockopt(fd, SO_ACCEPTCONN) == listening &&
-	    (fcntl(fd, F_GETFD) & FD_CLOEXEC),
-	    "listener \"%s\": family %d, type %d, %s (fd %d)", spec, family,
-	    type, listening ? "listening" : "bound", fd);
-	if (fd >= 0)
-		close(fd);
-}
-
-/* Whether this host can bind an IPv6 socket to ::1. */
-static int
-have_ipv6_loopback(void)
-{
-	struct sockaddr_in6 sin6;
-	int fd, rc;
-
-	if ((fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		return 0;
-	memset(&sin6, 0, sizeof(sin6));
-	sin6.sin6_family = AF_INET6;
-	sin6.sin6_addr = in6addr_loopback;
-	rc = bind(fd, (struct sockaddr *)&sin6, sizeof(sin6));
-	close(fd);
-	return rc == 0;
-}
-
-/* Listener specs: every scheme and the defaults taken from deftype. */
-static void
-test_listener_open(void)
-{
-	char spec[PATH_MAX];
-	int fd, family;
-
-	check_spec("tcp:127.0.0.1:0", FDP_LISTEN_STREAM, AF_INET, SOCK_STREAM);
-	check_spec("udp:127.0.0.1:0", FDP_LISTEN_STREAM, AF_INET, SOCK_DGRAM);
-	if (have_ipv6_loopback())
-		check_spec("tcp:[::1]:0", FDP_LISTEN_STREAM, AF_INET6,
-		    SOCK_STREAM);
-	else
-		ok(1, "# SKIP no IPv6");
-	fd = fdp_listener_open("0", FDP_LISTEN_STREAM);
-	family = fd >= 0 ? sockopt(fd, SO_DOMAIN) : -1;
-	ok(fd >= 0 && (family == AF_INET6 || family == AF_INET) &&
-	    sockopt(fd, SO_ACCEPTCONN) == 1,
-	    "listener \"0\": any address, listening (family %d)", family);
-	if (fd >= 0)
-		close(fd);
-	check_spec("127.0.0.1:0", FDP_LISTEN_DGRAM, AF_INET, SOCK_DGRAM);
-	snprintf(spec, sizeof(spec), "unix:%s", tmp_path("seq.sock"));
-	check_spec(spec, FDP_LISTEN_SEQPACKET, AF_UNIX, SOCK_SEQPACKET);
-	unlink(spec + 5);
-	snprintf(spec, sizeof(spec), "@fdpass-addr-test-%d-l", (int)getpid());
-	check_spec(spec, FDP_LISTEN_STREAM, AF_UNIX, SOCK_STREAM);
-}
-
-/* Bad listener specs give the right code and leak nothing. */
-static void
-test_listener_errors(void)
-{
-	static const struct {
-		const char	*spec;
-		int		 deftype;
-		int		 want;
-	} bad[] = {
-		{ "tcp:", FDP_LISTEN_STREAM, FDP_EADDR },
-		{ "tcp:host", FDP_LISTEN_STREAM, FDP_EADDR },
-		{ "tcp:[::1", FDP_LISTEN_STREAM, FDP_EADDR },
-		{ "tcp:no.such.host.invalid:80", FDP_LISTEN_STREAM,
-		    FDP_ERESOLVE },
-		{ "tcp:127.0.0.1:notaport", FDP_LISTEN_STREAM, FDP_ERESOLVE },
-		{ "127.0.0.1:0", FDP_LISTEN_SEQPACKET, FDP_EADDR },
-	};
-	size_t i;
-	int before = fd_count(), rc;
-
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		rc = fdp_listener_open(bad[i].spec, bad[i].deftype);
-		ok(rc == bad[i].want, "listener \"%s\": %d (got %d)",
-		    bad[i].spec, bad[i].want, rc);
-		if (rc >= 0)
-			close(rc);
-	}
-	rc = fdp_listener_open("vsock:2:1234", FDP_LISTEN_STREAM);
-	ok(rc == FDP_ESYS && errno == EAFNOSUPPORT,
-	    "a vsock: spec is refused with EAFNOSUPPORT");
-	ok(fd_count() == before, "bad listener specs leak no fd");
-}
-
 /* Broker address: option, $FDPASS_SOCKET, $XDG_RUNTIME_DIR, then default. */
 static void
 test_broker_address(void)
@@ -514,8 +406,6 @@ main(void)
 	test_regular_file();
 	test_abstract();
 	test_connect_none();
-	test_listener_open();
-	test_listener_errors();
 	test_broker_address();
 	test_peer_cred();
 	test_broker_sockfile();

@@ -85,7 +85,7 @@ number_is(const char *key, long long number)
 	return 0;
 }
 
-/* Whether every field stays inside the arena and every key is lower case. */
+/* Whether every field stays inside the arena and every key is lower case (digits after the first letter). */
 static int
 desc_sane(void)
 {
@@ -99,7 +99,8 @@ desc_sane(void)
 		    desc.fields[i].value >= desc.text + desc.used)
 			return 0;
 		for (p = desc.fields[i].key; *p != '\0'; p++)
-			if ((*p < 'a' || *p > 'z') && *p != '_')
+			if ((*p < 'a' || *p > 'z') && *p != '_' &&
+			    (p == desc.fields[i].key || *p < '0' || *p > '9'))
 				return 0;
 	}
 	return 1;
@@ -389,6 +390,10 @@ test_tcp(void)
 	    field_is("protocol", "tcp"), "inet, stream, tcp");
 	ok(field_is("listening", "yes") && field_is("local", addr) &&
 	    value_of("peer") == NULL, "listening on %s, no peer", addr);
+	ok(field_is("backlog", "1") && field_is("pending", "0") &&
+	    field_is("reuseport", "no") && value_of("v6only") == NULL &&
+	    value_of("netns") == NULL,
+	    "backlog 1 from tcp_info, nothing pending, no reuseport, our netns");
 	json = printed(fdp_desc_print_json);
 	ok(json_well_formed(json) &&
 	    strstr(json, "\"listening\":true") != NULL &&
@@ -474,6 +479,9 @@ test_unix(const char *dir)
 		    field_is("listening", "yes") &&
 		    value_of("peer_pid") == NULL,
 		    "local %s, seqpacket, listening, no peer_pid", expect);
+		ok(field_is("backlog", "1") && field_is("pending", "0") &&
+		    value_of("reuseport") == NULL,
+		    "backlog 1 from sock_diag, nothing pending");
 	}
 	close(fd);
 
