@@ -1301,7 +1301,10 @@ client_new(struct broker *b, int fd, const struct fdp_cred *cred)
 /*
  * A connection past --max-clients from anyone but the owner is told so in
  * one record (FULL, reason CLIENTS, op FDP_OP_REPLY: it asked nothing yet)
- * and closed; the owner's --reserved-clients stay its own.
+ * and closed; the owner's --reserved-clients stay its own. Its reading side
+ * is shut and what it sent already discarded (its fds closed by the kernel,
+ * for want of a control buffer) first: closing with a request unread would
+ * make the kernel report a reset to the client before it reads the record.
  */
 static void
 broker_refuse(int fd)
@@ -1313,6 +1316,9 @@ broker_refuse(int fd)
 	memcpy(rec, &h, sizeof(h));
 	memcpy(rec + sizeof(h), &full_why[FDP_FULL_CLIENTS], sizeof(uint32_t));
 	fdp_send_msg(fd, rec, sizeof(rec), NULL, 0);
+	shutdown(fd, SHUT_RD);
+	while (recv(fd, rec, 1, MSG_DONTWAIT | MSG_TRUNC) > 0)
+		continue;
 	close(fd);
 }
 

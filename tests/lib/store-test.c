@@ -286,12 +286,16 @@ test_waiters(void)
 	store_free(&s);
 }
 
-/* store_list_next's filter: only even-numbered groups. */
+/* store_list_next's filter: only even-numbered groups (names: "g" N). */
 static int
 even_only(const struct group *g, void *arg)
 {
+	char buf[32];
+
 	(void)arg;
-	return atoi(group_name(g) + 1) % 2 == 0;
+	snprintf(buf, sizeof(buf), "%.*s", (int)group_namelen(g),
+	    group_name(g));
+	return atoi(buf + 1) % 2 == 0;
 }
 
 /* Let every group in. */
