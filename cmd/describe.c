@@ -45,9 +45,9 @@ proc_open(const char *cmd, pid_t pid, struct fdp_proc *p)
 	if (errno == ESRCH)
 		cmd_warn(cmd, "pid %ld: no such process", (long)pid);
 	else if (errno == EINVAL)
-		cmd_warn(cmd, "pid %ld is a thread, not a process: give its "
-		    "process id (Tgid in /proc/%ld/status)", (long)pid,
-		    (long)pid);
+		cmd_warn(cmd, "pid %ld is a thread of process %ld, whose fds "
+		    "it shares: give %ld", (long)pid, (long)p->pid,
+		    (long)p->pid);
 	else
 		cmd_warn(cmd, "pid %ld: %s", (long)pid, strerror(errno));
 	return EXIT_SYSTEM;

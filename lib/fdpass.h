@@ -236,7 +236,8 @@ struct fdp_proc {
 /*
  * Open process pid (0: this process) into p, which then holds fds that
  * fdp_proc_close() closes. FDP_ESYS with errno ESRCH when there is no such
- * process, EINVAL when pid is a thread that does not lead its process.
+ * process, EINVAL when pid is a thread that does not lead its process
+ * (p->pid then names the process).
  * A kernel without pidfd_open is no failure: copies are then refused.
  */
 int		 fdp_proc_open(pid_t pid, struct fdp_proc *p);

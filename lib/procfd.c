@@ -313,6 +313,7 @@ int
 fdp_proc_open(pid_t pid, struct fdp_proc *p)
 {
 	char path[32];
+	long tgid;
 	int err;
 
 	memset(p, 0, sizeof(*p));
@@ -336,8 +337,8 @@ fdp_proc_open(pid_t pid, struct fdp_proc *p)
 	snprintf(path, sizeof(path), "/proc/%ld", (long)pid);
 	if ((p->dirfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
 		err = errno == ENOENT ? ESRCH : errno;
-	else if (leader(p) != pid)
-		err = fdp_proc_alive(p) ? EINVAL : ESRCH;
+	else if ((tgid = leader(p)) != pid)
+		err = tgid > 0 && fdp_proc_alive(p) ? EINVAL : ESRCH;
 	else if (!fdp_proc_alive(p))
 		err = ESRCH;
 	else {
@@ -346,6 +347,8 @@ fdp_proc_open(pid_t pid, struct fdp_proc *p)
 		return 0;
 	}
 	fdp_proc_close(p);
+	if (err == EINVAL)
+		p->pid = (pid_t)tgid;
 	errno = err;
 	return FDP_ESYS;
 }
