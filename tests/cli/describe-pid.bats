@@ -45,7 +45,8 @@ teardown() {
 start_holder() {
 	mkdir -m 777 "$TMP/holder"
 	"$@" /usr/bin/python3 "$TMP/holdfds.py" ${HOLD_SEND:+--send "$HOLD_SEND"} \
-	    "$TMP/holder/fds" >/dev/null 2>"$TMP/holder.err" &
+	    ${HOLD_DUPS:+--dups "$HOLD_DUPS"} "$TMP/holder/fds" >/dev/null \
+	    2>"$TMP/holder.err" &
 	wait_for test -s "$TMP/holder/fds"
 	read -r HOLDER_PID HOLDER_FDS <"$TMP/holder/fds"
 }
@@ -155,6 +156,15 @@ print(p["pid"] == int(sys.argv[2]), [0, 1, 2] + held == sorted(fds),
 	[ "$(awk '{ print $3 }' "/proc/$HOLDER_PID/stat")" = S ]
 	run "$FDPASS" recv all
 	assert_line --index 1 --regexp '^1 pipe inode=[0-9]+ end=read pipe_size=[0-9]+ queued=6 flags=rdonly$'
+}
+
+@test "describe --pid closes each copy at once: 100 fds described under a limit of 16" {
+	install -m 644 "$HOLDFDS" "$TMP/holdfds.py"
+	HOLD_DUPS=100 start_holder
+	run bash -c 'ulimit -n 16 && exec "$0" describe --pid "$1"' "$FDPASS" "$HOLDER_PID"
+	assert_success
+	[ "$(grep -c ' memfd name=fdpass-held size=4 offset=1 seals=none flags=rdwr$' <<<"$output")" -eq 101 ]
+	refute_output --partial unread
 }
 
 @test "send --pid adopts a running server's listening socket; a connection made while no server runs is answered" {

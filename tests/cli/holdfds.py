@@ -5,7 +5,9 @@ file given, and wait to be killed, so that describe --pid and send --pid have a
 process to look into. With --send NAME, first store the same fds in the
 broker (fdpass send, $FDPASS) so recv can describe them too.
 
-Usage: holdfds.py [--send NAME] READY-FILE"""
+With --dups N, also hold N duplicates of the memfd after them.
+
+Usage: holdfds.py [--send NAME] [--dups N] READY-FILE"""
 import os
 import signal
 import socket
@@ -15,9 +17,13 @@ import sys
 
 def main():
     args = sys.argv[1:]
-    name = None
-    if args[0] == "--send":
-        name, args = args[1], args[2:]
+    name, dups = None, 0
+    while args[0].startswith("--"):
+        if args[0] == "--send":
+            name = args[1]
+        else:
+            dups = int(args[1])
+        args = args[2:]
     os.closerange(3, 65536)     # only what it holds, from fd 3 on
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.bind(("127.0.0.1", 0))
@@ -29,6 +35,7 @@ def main():
     os.lseek(memfd, 1, os.SEEK_SET)
     a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     fds = [listener.fileno(), r, w, memfd, a.fileno(), b.fileno()]
+    fds += [os.dup(memfd) for _ in range(dups)]
     if name is not None:
         subprocess.run([os.environ["FDPASS"], "send", name] +
                        [str(fd) for fd in fds], pass_fds=fds, check=True)
