@@ -313,7 +313,7 @@ int
 fdp_proc_open(pid_t pid, struct fdp_proc *p)
 {
 	char path[32];
-	long tgid;
+	long tgid = -1;
 	int err;
 
 	memset(p, 0, sizeof(*p));
