@@ -23,7 +23,7 @@ struct cmd_entry {
 };
 
 extern const struct cmd_entry cmd_serve, cmd_send, cmd_recv, cmd_exec,
-    cmd_list, cmd_delete, cmd_transfer;
+    cmd_list, cmd_delete, cmd_transfer, cmd_describe;
 
 /* -v: log each protocol step to stderr (cmd_log, cmd_log_record). */
 extern int cmd_verbose;
@@ -229,6 +229,18 @@ void	 cmd_print_fds(const int *fds, size_t n, const char *indent);
  */
 void	 cmd_print_group_json(const char *name, size_t nfds, const int *fds,
 	    const uint32_t *expires_in);
+
+/*
+ * send --pid (cmd/describe.c): copy the n fds that args number in process
+ * pid into fds, without stopping it. On failure says why (not open there,
+ * gone, or what ptrace rules refuse and what would permit it), holds no
+ * copy, and returns the exit status; 0 on success.
+ */
+int	 cmd_proc_copy(const char *cmd, pid_t pid, char **args, int n,
+	    int *fds);
+
+/* --pid PID of describe and send: a positive number; 0 (said why) if not. */
+pid_t	 cmd_parse_pid(const char *cmd, const char *text);
 
 /*
  * Connect to the service manager's $NOTIFY_SOCKET, for the commands that

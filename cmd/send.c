@@ -1,6 +1,6 @@
 /*
  * send.c: `fdpass send`, store fds under a name: the caller's own fds, files
- * it opens, or sockets it creates.
+ * it opens, sockets it creates, or copies of another process's (--pid).
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -305,6 +305,7 @@ static const struct option send_options[] = {
 	{ "listen",	required_argument,	NULL,	'l' },
 	{ "ttl",	required_argument,	NULL,	't' },
 	{ "listen-fds",	no_argument,		NULL,	'F' },
+	{ "pid",	required_argument,	NULL,	'p' },
 	CMD_COMMON_OPTIONS
 };
 
@@ -317,10 +318,15 @@ send_run(int argc, char **argv)
 	size_t nsrc = 0, nfds, total;
 	uint32_t flags = 0, ttl = 0;
 	int listen_fds = 0;
+	pid_t pid = 0;
 
-	while ((ch = getopt_long(argc, argv, "s:rf:o:l:t:vh", send_options,
+	while ((ch = getopt_long(argc, argv, "s:rf:o:l:t:p:vh", send_options,
 	    NULL)) != -1) {
 		switch (ch) {
+		case 'p':
+			if ((pid = cmd_parse_pid("send", optarg)) == 0)
+				return EXIT_USAGE;
+			break;
 		case 't':
 			if ((ttl = parse_ttl(optarg)) == 0)
 				return EXIT_USAGE;
@@ -352,9 +358,9 @@ send_run(int argc, char **argv)
 				return status;
 		}
 	}
-	if (listen_fds && (optind < argc || nsrc > 0)) {
-		cmd_warn("send", "--listen-fds takes no NAME, FD, --file or "
-		    "--listen: the names come from LISTEN_FDNAMES");
+	if (listen_fds && (optind < argc || nsrc > 0 || pid != 0)) {
+		cmd_warn("send", "--listen-fds takes no NAME, FD, --file, "
+		    "--listen or --pid: the names come from LISTEN_FDNAMES");
 		return cmd_usage(&cmd_send, stderr, EXIT_USAGE);
 	}
 	if (listen_fds)
@@ -371,7 +377,13 @@ send_run(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	nfds = (size_t)(argc - optind);
-	if (parse_fd_args(argv + optind, argc - optind, fds + nsrc) == -1)
+	if (pid != 0 && nfds == 0) {
+		cmd_warn("send", "--pid %ld: name the file descriptors to copy",
+		    (long)pid);
+		return EXIT_USAGE;
+	}
+	if (pid == 0 && parse_fd_args(argv + optind, argc - optind,
+	    fds + nsrc) == -1)
 		return EXIT_USAGE;
 	if (total == 0) {
 		if (!fdp_fd_is_open(0)) {
@@ -384,11 +396,16 @@ send_run(int argc, char **argv)
 	}
 	if ((status = open_sources(src, nsrc, fds)) != 0)
 		return status;
+	if (pid != 0 && (status = cmd_proc_copy("send", pid, argv + optind,
+	    (int)nfds, fds + nsrc)) != 0) {
+		fdp_close_fds(fds, nsrc);
+		return status;
+	}
 	if ((sock = cmd_connect("send", socket_opt, &status)) >= 0) {
 		status = send_store(sock, name, flags, ttl, fds, nsrc + nfds);
 		close(sock);
 	}
-	fdp_close_fds(fds, nsrc);
+	fdp_close_fds(fds, nsrc + (pid != 0 ? nfds : 0));
 	return status;
 }
 
@@ -397,6 +414,7 @@ const struct cmd_entry cmd_send = {
 	"send [-v] [-s ADDR] [--replace] [--ttl SECONDS] [--flags LIST] "
 	    "[--file PATH]... [--listen SPEC]... NAME [FD...]\n"
 	"       fdpass send [-v] [-s ADDR] [--replace] [--ttl SECONDS] --listen-fds\n"
+	"       fdpass send [-v] [-s ADDR] [--replace] [--ttl SECONDS] --pid PID NAME FD...\n"
 	"Store file descriptors in the broker under NAME (default: fd 0).\n"
 	"  -s, --socket ADDR  broker address (path or @abstract)\n"
 	CMD_TRUST_UID_USAGE
@@ -413,6 +431,8 @@ const struct cmd_entry cmd_send = {
 	"                     ,Setting=value of systemd.socket(5): Backlog=,\n"
 	"                     ReusePort=, NetworkNamespacePath=... (fdpass(1))\n"
 	"      --listen-fds   store every fd inherited through LISTEN_FDS under\n"
-	"                     its LISTEN_FDNAMES name (one group per name)\n",
+	"                     its LISTEN_FDNAMES name (one group per name)\n"
+	"  -p, --pid PID      the FDs are process PID's: store copies of them\n"
+	"                     (pidfd_getfd; PID is not stopped or disturbed)\n",
 	send_run,
 };

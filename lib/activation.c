@@ -80,33 +80,37 @@ fdp_listen_names(size_t n)
 	return names;
 }
 
+/* describe shows what a program inherits; the others read it through here. */
+int
+fdp_listen_fds_peek(char ***names)
+{
+	long n = fdp_env_number("LISTEN_FDS");
+	long pid = fdp_env_number("LISTEN_PID");
+
+	*names = NULL;
+	if (n <= 0 || pid != (long)getpid())
+		return 0;
+	if (n > INT_MAX - FDP_LISTEN_FDS_START)
+		return FDP_EENV;
+	if ((*names = fdp_listen_names((size_t)n)) == NULL)
+		return errno == EINVAL ? FDP_EENV : FDP_ESYS;
+	return (int)n;
+}
+
 /* exec passes them on, serve serves on one, send stores them: one reader. */
 int
 fdp_listen_fds(char ***names)
 {
-	long n = fdp_env_number("LISTEN_FDS");
-	long pid = fdp_env_number("LISTEN_PID");
-	long i;
-	int rc = 0;
+	int n = fdp_listen_fds_peek(names);
+	int i;
 
-	*names = NULL;
-	if (n <= 0 || pid != (long)getpid())
-		goto done;
-	if (n > INT_MAX - FDP_LISTEN_FDS_START) {
-		rc = FDP_EENV;
-		goto done;
-	}
 	for (i = 0; i < n; i++)
-		if (fcntl(FDP_LISTEN_FDS_START + (int)i, F_SETFD,
-		    FD_CLOEXEC) == -1) {
-			rc = FDP_EENV;
-			goto done;
+		if (fcntl(FDP_LISTEN_FDS_START + i, F_SETFD, FD_CLOEXEC) == -1) {
+			free(*names);
+			*names = NULL;
+			n = FDP_EENV;
+			break;
 		}
-	if ((*names = fdp_listen_names((size_t)n)) == NULL)
-		rc = errno == EINVAL ? FDP_EENV : FDP_ESYS;
-	else
-		rc = (int)n;
-done:
 	fdp_listen_unsetenv();
-	return rc;
+	return n;
 }

@@ -4,7 +4,9 @@
  * fstat, fstatfs, fcntl's getters, getsockopt, getsockname, getpeername,
  * FIONREAD, mq_getattr, lseek(fd, 0, SEEK_CUR), readlink of /proc/self/fd/N
  * and /proc/self/fdinfo/N. Nothing reads from the fd, moves its offset or
- * opens its object a second time.
+ * opens its object a second time. Another process's fd that cannot be
+ * copied is described from /proc/PID alone, naming the fields only the fd
+ * itself could give (unread).
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -18,10 +20,13 @@
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
 
+#include <linux/magic.h>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include <ctype.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <mqueue.h>
 #include <signal.h>
@@ -44,11 +49,18 @@
 
 /* What every kind's describer starts from, gathered once per fd. */
 struct fd_facts {
-	int		 fd;
+	int		 fd;			/* -1: known from /proc alone */
 	int		 flags;			/* F_GETFL */
 	struct stat	 st;
 	char		 link[PATH_MAX];	/* /proc/self/fd/N, or "" */
+	struct fdp_proc	*proc;			/* whose fd num is; NULL: ours */
+	int		 num;
+	uintmax_t	 pos;			/* fdinfo's, when fd is -1 */
+	char		*unread;		/* when fd is -1: keys not known */
 };
+
+/* Room for the keys an fd known from /proc alone leaves unread. */
+#define UNREAD_MAX	128
 
 /* A number the kernel uses and the word people use for it. */
 struct code_name {
@@ -206,11 +218,32 @@ list_append_bits(char *list, size_t size, unsigned int bits,
 			list_append(list, size, names[i].name);
 }
 
-/* The fd's entries under /proc/self: "fd" (its target) or "fdinfo". */
-static void
-proc_path(char *buf, size_t len, const char *dir, int fd)
+/*
+ * Whether x is an fd this process holds and can ask; if it is known from
+ * /proc alone, keys (what asking would have given) join its unread list.
+ */
+static int
+can_ask(const struct fd_facts *x, const char *keys)
 {
-	snprintf(buf, len, "/proc/self/%s/%d", dir, fd);
+	if (x->fd != -1)
+		return 1;
+	list_append(x->unread, UNREAD_MAX, keys);
+	return 0;
+}
+
+/*
+ * The fd's entry "fd" (its target) or "fdinfo" under /proc/self, or under
+ * the other process's /proc/PID; returns the directory fd buf is relative to.
+ */
+static int
+proc_path(char *buf, size_t len, const char *dir, const struct fd_facts *x)
+{
+	if (x->proc == NULL) {
+		snprintf(buf, len, "/proc/self/%s/%d", dir, x->num);
+		return AT_FDCWD;
+	}
+	snprintf(buf, len, "%s/%d", dir, x->num);
+	return x->proc->dirfd;
 }
 
 /*
@@ -218,17 +251,24 @@ proc_path(char *buf, size_t len, const char *dir, int fd)
  * each line until it returns nonzero.
  */
 static void
-fdinfo_scan(int fd, int (*fn)(const char *line, void *arg), void *arg)
+fdinfo_scan(const struct fd_facts *x, int (*fn)(const char *line, void *arg),
+    void *arg)
 {
 	char path[64];
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t n;
 	FILE *f;
+	int fd;
 
-	proc_path(path, sizeof(path), "fdinfo", fd);
-	if ((f = fopen(path, "re")) == NULL)
+	fd = openat(proc_path(path, sizeof(path), "fdinfo", x), path,
+	    O_RDONLY | O_CLOEXEC);
+	if (fd == -1)
 		return;
+	if ((f = fdopen(fd, "r")) == NULL) {
+		close(fd);
+		return;
+	}
 	while ((n = getline(&line, &cap, f)) > 0) {
 		if (line[n - 1] == '\n')
 			line[n - 1] = '\0';
@@ -256,22 +296,24 @@ lookup_line(const char *line, void *arg)
 
 /* The value of fdinfo's first "key:" line, blanks trimmed; 0 if found. */
 static int
-fdinfo_value(int fd, const char *key, char *value, size_t len)
+fdinfo_value(const struct fd_facts *x, const char *key, char *value,
+    size_t len)
 {
 	struct fdinfo_lookup l = { key, value, len, 0 };
 
-	fdinfo_scan(fd, lookup_line, &l);
+	fdinfo_scan(x, lookup_line, &l);
 	return l.found ? 0 : -1;
 }
 
 /* fdinfo's counters, ids and clocks are numbers in a known base; 0 if found. */
 static int
-fdinfo_number(int fd, const char *key, int base, unsigned long long *number)
+fdinfo_number(const struct fd_facts *x, const char *key, int base,
+    unsigned long long *number)
 {
 	char value[64];
 	char *end;
 
-	if (fdinfo_value(fd, key, value, sizeof(value)) == -1)
+	if (fdinfo_value(x, key, value, sizeof(value)) == -1)
 		return -1;
 	*number = strtoull(value, &end, base);
 	return end == value || *end != '\0' ? -1 : 0;
@@ -291,11 +333,11 @@ count_line(const char *line, void *arg)
 
 /* epoll, inotify and fanotify list one fdinfo line per thing watched. */
 static uintmax_t
-fdinfo_count(int fd, const char *prefix, const char *needle)
+fdinfo_count(const struct fd_facts *x, const char *prefix, const char *needle)
 {
 	struct fdinfo_count c = { prefix, needle, 0 };
 
-	fdinfo_scan(fd, count_line, &c);
+	fdinfo_scan(x, count_line, &c);
 	return c.n;
 }
 
@@ -360,9 +402,11 @@ field_inode(const struct fd_facts *x, struct fdp_desc *d)
 static void
 field_offset(const struct fd_facts *x, struct fdp_desc *d)
 {
-	off_t offset = lseek(x->fd, 0, SEEK_CUR);
+	off_t offset;
 
-	if (offset != -1)
+	if (x->fd == -1)
+		field_uint(d, "offset", x->pos);
+	else if ((offset = lseek(x->fd, 0, SEEK_CUR)) != -1)
 		field_uint(d, "offset", (uintmax_t)offset);
 }
 
@@ -403,6 +447,8 @@ describe_memfd(const struct fd_facts *x, int seals, struct fdp_desc *d)
 	field_add(d, "name", FDP_FIELD_STRING, "%.*s", (int)strip_deleted(name), name);
 	field_uint(d, "size", (uintmax_t)x->st.st_size);
 	field_offset(x, d);
+	if (!can_ask(x, "seals"))
+		return;
 	list_append_bits(list, sizeof(list), (unsigned int)seals, seal_names,
 	    NELEM(seal_names));
 	field_str(d, "seals", list[0] != '\0' ? list : "none");
@@ -420,11 +466,42 @@ describe_mqueue(const struct fd_facts *x, struct fdp_desc *d)
 
 	d->kind = "mqueue";
 	field_name(x, "name", d);
-	if (mq_getattr(x->fd, &attr) == 0) {
+	if (can_ask(x, "messages,max_messages,message_size") &&
+	    mq_getattr(x->fd, &attr) == 0) {
 		field_uint(d, "messages", (uintmax_t)attr.mq_curmsgs);
 		field_uint(d, "max_messages", (uintmax_t)attr.mq_maxmsg);
 		field_uint(d, "message_size", (uintmax_t)attr.mq_msgsize);
 	}
+}
+
+/*
+ * The file system an fd's file is on; for another process's fd, through
+ * the link in our /proc/PID directory fd, so nothing is opened.
+ */
+static int
+fd_statfs(const struct fd_facts *x, struct statfs *fs)
+{
+	char path[64];
+
+	if (x->fd != -1)
+		return fstatfs(x->fd, fs);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d/fd/%d",
+	    x->proc->dirfd, x->num);
+	return statfs(path, fs);
+}
+
+/*
+ * Whether a file named like a memfd is one: it has seals to ask for, or,
+ * seen from /proc alone, lives on the shared-memory file systems.
+ */
+static int
+is_memfd(const struct fd_facts *x, const struct statfs *fs, int *seals)
+{
+	if (strncmp(x->link, "/memfd:", strlen("/memfd:")) != 0)
+		return 0;
+	if (x->fd != -1)
+		return (*seals = fcntl(x->fd, F_GET_SEALS)) != -1;
+	return fs->f_type == TMPFS_MAGIC || fs->f_type == HUGETLBFS_MAGIC;
 }
 
 /* Regular inodes are files, memfds or message queues: which one? */
@@ -432,12 +509,13 @@ static void
 describe_regular(const struct fd_facts *x, struct fdp_desc *d)
 {
 	struct statfs fs;
-	int seals;
+	int seals = 0;
 
-	if (fstatfs(x->fd, &fs) == 0 && fs.f_type == MQUEUE_MAGIC)
+	if (fd_statfs(x, &fs) == -1)
+		fs.f_type = 0;
+	if (fs.f_type == MQUEUE_MAGIC)
 		describe_mqueue(x, d);
-	else if (strncmp(x->link, "/memfd:", strlen("/memfd:")) == 0 &&
-	    (seals = fcntl(x->fd, F_GET_SEALS)) != -1)
+	else if (is_memfd(x, &fs, &seals))
 		describe_memfd(x, seals, d);
 	else
 		describe_file(x, d);
@@ -471,6 +549,8 @@ describe_pipe(const struct fd_facts *x, struct fdp_desc *d)
 	}
 	if ((x->flags & O_PATH) == 0)
 		field_str(d, "end", end_names[x->flags & O_ACCMODE]);
+	if (!can_ask(x, "pipe_size,queued"))
+		return;
 	if ((size = fcntl(x->fd, F_GETPIPE_SZ)) != -1)
 		field_uint(d, "pipe_size", (uintmax_t)size);
 	if (ioctl(x->fd, FIONREAD, &queued) == 0)
@@ -519,13 +599,23 @@ sockaddr_text(const struct sockaddr_storage *ss, socklen_t len, char *buf,
 	return -1;
 }
 
+/* An address as a field, when it has a text form. */
+static void
+field_address(struct fdp_desc *d, const char *key,
+    const struct sockaddr_storage *ss, socklen_t len)
+{
+	char text[256];
+
+	if (sockaddr_text(ss, len, text, sizeof(text)) == 0)
+		field_str(d, key, text);
+}
+
 /* The local or peer address; -1 if the kernel has none (e.g. not connected). */
 static int
 field_sockaddr(int fd, int peer, struct fdp_desc *d)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
-	char text[256];
 	int r;
 
 	memset(&ss, 0, sizeof(ss));
@@ -537,8 +627,7 @@ field_sockaddr(int fd, int peer, struct fdp_desc *d)
 		return -1;
 	if (len > sizeof(ss))
 		len = sizeof(ss);
-	if (sockaddr_text(&ss, len, text, sizeof(text)) == 0)
-		field_str(d, peer ? "peer" : "local", text);
+	field_address(d, peer ? "peer" : "local", &ss, len);
 	return 0;
 }
 
@@ -587,6 +676,37 @@ field_listener(int fd, int family, int listening, struct fdp_desc *d)
 		field_uint(d, "netns_cookie", si.netns_cookie);
 }
 
+/*
+ * Another process's socket seen from /proc alone: what the socket tables
+ * of its network namespace say; a Unix socket's peer is not among it.
+ */
+static void
+describe_socket_proc(const struct fd_facts *x, struct fdp_desc *d)
+{
+	struct fdp_sock_facts s;
+
+	if (fdp_proc_socket(x->proc, x->st.st_ino, &s) == -1) {
+		can_ask(x, "family,type,protocol,listening,local,peer");
+		return;
+	}
+	field_code(d, "family", family_names, NELEM(family_names), s.family);
+	field_code(d, "type", socktype_names, NELEM(socktype_names), s.type);
+	field_code(d, "protocol", ip_protocol_names,
+	    s.family == AF_UNIX ? 0 : NELEM(ip_protocol_names), s.protocol);
+	field_bool(d, "listening", s.listening);
+	if (s.local_len > 0)
+		field_address(d, "local", &s.local, s.local_len);
+	if (s.peer_len > 0)
+		field_address(d, "peer", &s.peer, s.peer_len);
+	if (s.family == AF_UNIX && s.connected && !s.listening)
+		can_ask(x, "peer,peer_pid,peer_uid,peer_gid");
+	if (s.listening)
+		can_ask(x, "backlog,pending");
+	if (s.family == AF_INET || s.family == AF_INET6)
+		can_ask(x, s.family == AF_INET6 ? "reuseport,v6only" :
+		    "reuseport");
+}
+
 /* Sockets: family, type, protocol, addresses, and who is at the other end. */
 static void
 describe_socket(const struct fd_facts *x, struct fdp_desc *d)
@@ -596,6 +716,10 @@ describe_socket(const struct fd_facts *x, struct fdp_desc *d)
 
 	d->kind = "socket";
 	field_uint(d, "inode", x->st.st_ino);
+	if (x->fd == -1) {
+		describe_socket_proc(x, d);
+		return;
+	}
 	/* An O_PATH fd of a socket file is no socket to ask. */
 	if (sockopt_int(x->fd, SO_DOMAIN, &family) == -1) {
 		field_name(x, "path", d);
@@ -626,7 +750,7 @@ describe_device(const struct fd_facts *x, struct fdp_desc *d)
 {
 	if (S_ISBLK(x->st.st_mode))
 		d->kind = "blockdev";
-	else if (isatty(x->fd))
+	else if (x->fd != -1 ? isatty(x->fd) : fdp_tty_device(x->st.st_rdev))
 		d->kind = "tty";
 	else
 		d->kind = "chardev";
@@ -642,9 +766,9 @@ describe_eventfd(const struct fd_facts *x, struct fdp_desc *d)
 	unsigned long long n;
 
 	d->kind = "eventfd";
-	if (fdinfo_number(x->fd, "eventfd-count", 16, &n) == 0)
+	if (fdinfo_number(x, "eventfd-count", 16, &n) == 0)
 		field_uint(d, "counter", n);
-	if (fdinfo_number(x->fd, "eventfd-semaphore", 10, &n) == 0)
+	if (fdinfo_number(x, "eventfd-semaphore", 10, &n) == 0)
 		field_bool(d, "semaphore", n != 0);
 }
 
@@ -657,7 +781,7 @@ field_fdinfo_time(const struct fd_facts *x, const char *fdinfo_key,
 	long long sec;
 	long nsec;
 
-	if (fdinfo_value(x->fd, fdinfo_key, value, sizeof(value)) == 0 &&
+	if (fdinfo_value(x, fdinfo_key, value, sizeof(value)) == 0 &&
 	    sscanf(value, "(%lld, %ld)", &sec, &nsec) == 2)
 		field_add(d, key, FDP_FIELD_NUMBER, "%lld.%09ld", sec, nsec);
 }
@@ -672,12 +796,12 @@ describe_timerfd(const struct fd_facts *x, struct fdp_desc *d)
 	unsigned long long n;
 
 	d->kind = "timerfd";
-	if (fdinfo_number(x->fd, "clockid", 10, &n) == 0)
+	if (fdinfo_number(x, "clockid", 10, &n) == 0)
 		field_code(d, "clock", clock_names, NELEM(clock_names),
 		    (int)n);
 	field_fdinfo_time(x, "it_value", "value", d);
 	field_fdinfo_time(x, "it_interval", "interval", d);
-	if (fdinfo_number(x->fd, "ticks", 10, &n) == 0)
+	if (fdinfo_number(x, "ticks", 10, &n) == 0)
 		field_uint(d, "ticks", n);
 }
 
@@ -692,7 +816,7 @@ describe_signalfd(const struct fd_facts *x, struct fdp_desc *d)
 	int sig;
 
 	d->kind = "signalfd";
-	if (fdinfo_value(x->fd, "sigmask", mask, sizeof(mask)) == -1)
+	if (fdinfo_value(x, "sigmask", mask, sizeof(mask)) == -1)
 		return;
 	field_str(d, "sigmask", mask);
 	n = strlen(mask);
@@ -717,7 +841,7 @@ static void
 describe_epoll(const struct fd_facts *x, struct fdp_desc *d)
 {
 	d->kind = "epoll";
-	field_uint(d, "watches", fdinfo_count(x->fd, "tfd:", NULL));
+	field_uint(d, "watches", fdinfo_count(x, "tfd:", NULL));
 }
 
 /* inotify: fdinfo has one "inotify wd:" line per watch. */
@@ -725,7 +849,7 @@ static void
 describe_inotify(const struct fd_facts *x, struct fdp_desc *d)
 {
 	d->kind = "inotify";
-	field_uint(d, "watches", fdinfo_count(x->fd, "inotify wd:", NULL));
+	field_uint(d, "watches", fdinfo_count(x, "inotify wd:", NULL));
 }
 
 /* fanotify: fanotify_init()'s flags; a "fanotify ... mflags:" line per mark. */
@@ -736,13 +860,13 @@ describe_fanotify(const struct fd_facts *x, struct fdp_desc *d)
 	unsigned int init_flags, event_flags;
 
 	d->kind = "fanotify";
-	if (fdinfo_value(x->fd, "fanotify flags", value, sizeof(value)) == 0 &&
+	if (fdinfo_value(x, "fanotify flags", value, sizeof(value)) == 0 &&
 	    sscanf(value, "%x event-flags:%x", &init_flags,
 	    &event_flags) == 2) {
 		field_add(d, "fanotify_flags", FDP_FIELD_STRING, "0x%x", init_flags);
 		field_add(d, "event_flags", FDP_FIELD_STRING, "0x%x", event_flags);
 	}
-	field_uint(d, "watches", fdinfo_count(x->fd, "fanotify ", "mflags:"));
+	field_uint(d, "watches", fdinfo_count(x, "fanotify ", "mflags:"));
 }
 
 /* pidfd: fdinfo's "Pid:", -1 once the process is gone, 0 if not ours to see. */
@@ -754,7 +878,7 @@ describe_pidfd(const struct fd_facts *x, struct fdp_desc *d)
 	long pid;
 
 	d->kind = "pidfd";
-	if (fdinfo_value(x->fd, "Pid", value, sizeof(value)) == -1)
+	if (fdinfo_value(x, "Pid", value, sizeof(value)) == -1)
 		return;
 	pid = strtol(value, &end, 10);
 	if (end != value && *end == '\0')
@@ -773,7 +897,7 @@ describe_unknown(const struct fd_facts *x, struct fdp_desc *d)
 	field_uint(d, "inode", x->st.st_ino);
 	fold.len = 0;
 	fold.text[0] = '\0';
-	fdinfo_scan(x->fd, fold_line, &fold);
+	fdinfo_scan(x, fold_line, &fold);
 	if (fold.len > 0)
 		field_str(d, "fdinfo", fold.text);
 }
@@ -834,27 +958,89 @@ describe_kind(const struct fd_facts *x, struct fdp_desc *d)
 	}
 }
 
+/* Both describers start from an empty description and fd num of proc. */
+static void
+describe_start(struct fd_facts *x, int fd, struct fdp_proc *proc, int num,
+    struct fdp_desc *d)
+{
+	d->kind = "unknown";
+	d->nfields = 0;
+	d->used = 0;
+	d->text[0] = '\0';
+	x->fd = fd;
+	x->proc = proc;
+	x->num = num;
+	x->pos = 0;
+	x->unread = NULL;
+}
+
+/* What the fd's link in /proc names: a path, or "socket:[N]" and the like. */
+static void
+read_link(struct fd_facts *x)
+{
+	char path[64];
+	ssize_t n;
+
+	n = readlinkat(proc_path(path, sizeof(path), "fd", x), path, x->link,
+	    sizeof(x->link) - 1);
+	x->link[n < 0 ? 0 : n] = '\0';
+}
+
 /* fdpass shows users what they pass and receive; this says what an fd is. */
 int
 fdp_describe(int fd, struct fdp_desc *d)
 {
 	struct fd_facts x;
-	char path[64];
-	ssize_t n;
 
-	d->kind = "unknown";
-	d->nfields = 0;
-	d->used = 0;
-	d->text[0] = '\0';
-	x.fd = fd;
+	describe_start(&x, fd, NULL, fd, d);
 	if (fstat(fd, &x.st) == -1 || (x.flags = fcntl(fd, F_GETFL)) == -1)
 		return FDP_ESYS;
-	proc_path(path, sizeof(path), "fd", fd);
-	n = readlink(path, x.link, sizeof(x.link) - 1);
-	x.link[n < 0 ? 0 : n] = '\0';
+	read_link(&x);
 	describe_kind(&x, d);
 	field_flags(&x, d);
 	return 0;
+}
+
+/*
+ * describe --pid, for an fd it may not copy: stat(2) through the fd's link
+ * in /proc/PID, fdinfo's flags and pos, and the socket tables stand in for
+ * asking the fd.
+ */
+int
+fdp_describe_proc(struct fdp_proc *p, int num, const char *why,
+    struct fdp_desc *d)
+{
+	struct fd_facts x;
+	unsigned long long flags, pos;
+	char path[64], unread[UNREAD_MAX] = "";
+
+	describe_start(&x, -1, p, num, d);
+	x.unread = unread;
+	if (fstatat(proc_path(path, sizeof(path), "fd", &x), path, &x.st,
+	    0) == -1)
+		return FDP_ESYS;
+	if (fdinfo_number(&x, "flags", 8, &flags) == -1 ||
+	    fdinfo_number(&x, "pos", 10, &pos) == -1) {
+		errno = ENOENT;
+		return FDP_ESYS;
+	}
+	x.flags = (int)flags;
+	x.pos = pos;
+	read_link(&x);
+	describe_kind(&x, d);
+	field_flags(&x, d);
+	if (unread[0] != '\0')
+		field_add(d, "unread", FDP_FIELD_STRING, "%s: %s", unread,
+		    why);
+	return 0;
+}
+
+/* describe adds what it knows besides the fd itself: the fd's name. */
+void
+fdp_desc_add(struct fdp_desc *d, const char *key, enum fdp_field_type type,
+    const char *value)
+{
+	field_add(d, key, type, "%s", value);
 }
 
 /*
@@ -956,14 +1142,14 @@ fdp_json_print_string(FILE *f, const char *s)
 	putc('"', f);
 }
 
-/* The form programs read: one flat JSON object, kind first. */
-void
-fdp_desc_print_json(FILE *f, const struct fdp_desc *d)
+/* The members of a descriptor object, kind first, without the braces. */
+static void
+json_print_members(FILE *f, const struct fdp_desc *d)
 {
 	const struct fdp_field *field;
 	size_t i;
 
-	fputs("{\"kind\":", f);
+	fputs("\"kind\":", f);
 	fdp_json_print_string(f, d->kind != NULL ? d->kind : "unknown");
 	for (i = 0; i < d->nfields && i < FDP_DESC_MAX_FIELDS; i++) {
 		field = &d->fields[i];
@@ -978,5 +1164,22 @@ fdp_desc_print_json(FILE *f, const struct fdp_desc *d)
 		else
 			fdp_json_print_string(f, field->value);
 	}
+}
+
+/* The form programs read: one flat JSON object, kind first. */
+void
+fdp_desc_print_json(FILE *f, const struct fdp_desc *d)
+{
+	putc('{', f);
+	json_print_members(f, d);
+	putc('}', f);
+}
+
+/* describe's objects start with the fd's number. */
+void
+fdp_desc_print_json_fd(FILE *f, int fd, const struct fdp_desc *d)
+{
+	fprintf(f, "{\"fd\":%d,", fd);
+	json_print_members(f, d);
 	putc('}', f);
 }

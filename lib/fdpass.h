@@ -313,6 +313,119 @@ enum fdp_utf8_kind {
 size_t		 fdp_utf8_next(const char *s, uint32_t *cp,
 		    enum fdp_utf8_kind *kind);
 
+/* fdp_desc_print_json with "fd":fd as the first member (describe's). */
+void		 fdp_desc_print_json_fd(FILE *f, int fd,
+		    const struct fdp_desc *d);
+
+/* Add a field to a description, after those fdp_describe() found. */
+void		 fdp_desc_add(struct fdp_desc *d, const char *key,
+		    enum fdp_field_type type, const char *value);
+
+/* ---- procfd.c: another process's fds ---- */
+
+struct fdp_proc_net;
+
+/*
+ * A process whose fds are described or copied, held by handle so that a
+ * pid reused meanwhile is never taken for it: its /proc/PID directory and
+ * a pidfd of it, opened in an order that ensures both are the same
+ * process. This process itself (self) is looked at directly.
+ */
+struct fdp_proc {
+	pid_t			 pid;
+	int			 self;
+	int			 dirfd;		/* /proc/PID; -1 for self */
+	int			 pidfd;		/* -1 for self or when refused */
+	int			 refused;	/* errno refusing every copy, or 0 */
+	const char		*refused_by;	/* "pidfd_open" or "pidfd_getfd" */
+	char			 why[224];	/* the refusal in a few words */
+	struct fdp_proc_net	*net;		/* socket tables, once read */
+};
+
+/*
+ * Open process pid (0: this process) into p, which then holds fds that
+ * fdp_proc_close() closes. FDP_ESYS with errno ESRCH when there is no such
+ * process, EINVAL when pid is a thread that does not lead its process
+ * (p->pid then names the process).
+ * A kernel without pidfd_open is no failure: copies are then refused.
+ */
+int		 fdp_proc_open(pid_t pid, struct fdp_proc *p);
+
+/* Close what p holds. */
+void		 fdp_proc_close(struct fdp_proc *p);
+
+/* Whether p's process still runs (a zombie holds no fds: no). */
+int		 fdp_proc_alive(const struct fdp_proc *p);
+
+/*
+ * The numbers of the fds p's process has open, in increasing order, in
+ * *fds (free it); for self, without the one the listing itself used.
+ * Returns how many, or FDP_ESYS (EACCES: ptrace rules forbid looking).
+ */
+int		 fdp_proc_fds(struct fdp_proc *p, int **fds);
+
+/*
+ * A copy of p's fd (pidfd_getfd(2)), close-on-exec, the caller's to close;
+ * the process is not stopped, and its fd not touched. FDP_ESYS with errno
+ * EBADF when fd is not open there, ESRCH when the process is gone, and
+ * otherwise the refusal, which p->refused and p->why then keep for every
+ * fd (EPERM: ptrace rules; ENOSYS: no pidfd_getfd).
+ */
+int		 fdp_proc_getfd(struct fdp_proc *p, int fd);
+
+/*
+ * Describe p's fd as fdp_describe() would: from a copy where one may be
+ * had, else from /proc alone (fdp_describe_proc). FDP_ESYS with errno
+ * EBADF when fd is not open there, ESRCH when the process is gone.
+ */
+int		 fdp_proc_describe(struct fdp_proc *p, int fd,
+		    struct fdp_desc *d);
+
+/*
+ * One sentence saying why the kernel refused op (errno err) on p's process
+ * and what would permit it: uids and gids, dumpability, Yama's
+ * ptrace_scope (when attach: copying an fd, not reading /proc), our
+ * CAP_SYS_PTRACE, or a kernel too old. Returns buf.
+ */
+const char	*fdp_proc_explain(const struct fdp_proc *p, const char *op,
+		    int err, int attach, char *buf, size_t len);
+
+/*
+ * describe.c: p's fd num from /proc/PID alone, the fields only the fd
+ * itself could give named in an "unread" field with why (the refusal).
+ */
+int		 fdp_describe_proc(struct fdp_proc *p, int num, const char *why,
+		    struct fdp_desc *d);
+
+/* ---- procinfo.c: /proc's tables about sockets and terminals ---- */
+
+/* What the socket tables of a network namespace say about one socket. */
+struct fdp_sock_facts {
+	int			 family;
+	int			 type;
+	int			 protocol;
+	int			 listening;
+	int			 connected;	/* has a peer */
+	struct sockaddr_storage	 local;
+	struct sockaddr_storage	 peer;
+	socklen_t		 local_len;	/* 0: none to show */
+	socklen_t		 peer_len;
+};
+
+/*
+ * Look up socket inode in the tables of p's network namespace
+ * (/proc/PID/net: tcp, tcp6, udp, udp6, udplite, udplite6, unix), read
+ * once per process for the sockets it holds. 0 if found, -1 if not.
+ */
+int		 fdp_proc_socket(struct fdp_proc *p, unsigned long inode,
+		    struct fdp_sock_facts *s);
+
+/* Free what fdp_proc_socket() kept. */
+void		 fdp_proc_net_free(struct fdp_proc_net *net);
+
+/* Whether a character device is a terminal, by /proc/tty/drivers. */
+int		 fdp_tty_device(dev_t rdev);
+
 /* ---- proto.c: the protocol ---- */
 
 /* Whether name follows systemd's fd-name rules; 0 or FDP_S_BADNAME. */
@@ -408,6 +521,13 @@ int		 fdp_reply_recv(int sock, uint16_t op, struct fdp_reply *r);
  * mistakes them for its own.
  */
 int		 fdp_listen_fds(char ***names);
+
+/*
+ * What fdp_listen_fds() would take, taking nothing: the same count and
+ * names (or 0, FDP_EENV, FDP_ESYS), but the variables stay set and the fds
+ * as they are, unchecked. describe shows what a program inherits with it.
+ */
+int		 fdp_listen_fds_peek(char ***names);
 
 /* ---- notify.c: the service manager's notification protocol ---- */
 

@@ -2,7 +2,8 @@
 """Validate fdpass's JSON output on stdin against the schema fdpass(1)
 documents (section JSON), written out here as a JSON Schema.
 
-Usage: jsoncheck.py group|list   (recv --json prints a group, list --json a list)
+Usage: jsoncheck.py group|list|process   (recv --json prints a group,
+list --json a list, describe --json a process)
 Exits 0 if the document is valid UTF-8 and valid against the schema, 1
 with the reason if not."""
 import json
@@ -12,7 +13,7 @@ import jsonschema
 
 STRINGS = ["path", "dev", "end", "family", "type", "protocol", "local", "peer",
            "clock", "sigmask", "signals", "fanotify_flags", "event_flags",
-           "name", "seals", "link", "fdinfo", "flags"]
+           "name", "seals", "link", "fdinfo", "flags", "unread", "fdname"]
 INTEGERS = ["size", "offset", "inode", "pipe_size", "queued", "major", "minor",
             "peer_pid", "peer_uid", "peer_gid", "counter", "ticks", "watches",
             "messages", "max_messages", "message_size", "backlog", "pending",
@@ -57,14 +58,31 @@ def field_type(key):
     return {"type": "string"}
 
 
-def fd_schema():
+def fd_schema(described=False):
+    """A descriptor object; describe's (described) also has the fd number,
+    and may have the fd's LISTEN_FDNAMES name and the fields it could not
+    read."""
     one_of = []
     for kind, keys in KINDS.items():
         props = {"kind": {"const": kind}, "flags": {"type": "string"}}
         props.update({k: field_type(k) for k in keys})
-        one_of.append({"type": "object", "required": ["kind", "flags"],
+        required = ["kind", "flags"]
+        if described:
+            props.update({"fd": {"type": "integer", "minimum": 0},
+                          "fdname": field_type("fdname"),
+                          "unread": field_type("unread")})
+            required.append("fd")
+        one_of.append({"type": "object", "required": required,
                        "properties": props, "additionalProperties": False})
     return {"oneOf": one_of}
+
+
+def process_schema():
+    return {"type": "object", "required": ["pid", "fds"],
+            "properties": {"pid": {"type": "integer", "minimum": 1},
+                           "fds": {"type": "array",
+                                   "items": fd_schema(True)}},
+            "additionalProperties": False}
 
 
 def group_schema(listed):
@@ -83,8 +101,8 @@ def group_schema(listed):
 
 def main():
     what = sys.argv[1]
-    schema = group_schema(False) if what == "group" else \
-        {"type": "array", "items": group_schema(True)}
+    schema = {"group": group_schema(False), "process": process_schema(),
+              "list": {"type": "array", "items": group_schema(True)}}[what]
     data = sys.stdin.buffer.read()
     try:
         # fdpass(1): the output is UTF-8; bytes of a path that are not
@@ -95,6 +113,9 @@ def main():
             raise jsonschema.ValidationError("nfds is not the number of fds")
         if what == "list" and [g["name"] for g in doc] != sorted(g["name"] for g in doc):
             raise jsonschema.ValidationError("groups are not sorted by name")
+        fds = [f["fd"] for f in doc["fds"]] if what == "process" else []
+        if fds != sorted(set(fds)):
+            raise jsonschema.ValidationError("fds are not in increasing order")
     except (ValueError, jsonschema.ValidationError) as e:
         sys.exit("jsoncheck.py: invalid %s: %s" % (what, str(e).splitlines()[0]))
 

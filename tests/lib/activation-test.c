@@ -122,11 +122,47 @@ test_malformed(void)
 	close(4);
 }
 
+/* describe's reading: the same answers, and nothing taken. */
+static void
+test_peek(void)
+{
+	char **names;
+	int n;
+
+	inherit(2);
+	set_env("2", (long)getpid(), "web:ctl");
+	n = fdp_listen_fds_peek(&names);
+	ok(n == 2 && strcmp(names[0], "web") == 0 &&
+	    strcmp(names[1], "ctl") == 0, "peek: the fds' count and names");
+	free(names);
+	ok(getenv("LISTEN_FDS") != NULL && getenv("LISTEN_PID") != NULL &&
+	    getenv("LISTEN_FDNAMES") != NULL, "peek leaves the variables set");
+	ok((fcntl(3, F_GETFD) & FD_CLOEXEC) == 0 &&
+	    (fcntl(4, F_GETFD) & FD_CLOEXEC) == 0,
+	    "peek leaves the fds without close-on-exec");
+	n = fdp_listen_fds(&names);
+	ok(n == 2 && strcmp(names[1], "ctl") == 0,
+	    "fdp_listen_fds after a peek takes them as before");
+	free(names);
+	set_env("2", (long)getpid(), "web");
+	ok(fdp_listen_fds_peek(&names) == FDP_EENV && names == NULL,
+	    "peek: a name short is FDP_EENV");
+	set_env("2", (long)getpid() + 1, "a:b");
+	ok(fdp_listen_fds_peek(&names) == 0 && names == NULL,
+	    "peek: another process's fds are none");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDNAMES");
+	close(3);
+	close(4);
+}
+
 int
 main(void)
 {
 	test_names();
 	test_not_ours();
 	test_malformed();
+	test_peek();
 	return done_testing();
 }
