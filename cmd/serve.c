@@ -1047,7 +1047,8 @@ broker_fds_room(const struct broker *b, size_t n)
 
 /*
  * Whether the client may make the request: FDP_S_OK or the status that
- * refuses it; a refused takeover is worth a word in the log.
+ * refuses it; a refused takeover is worth a word in the -v log (only
+ * there: anyone may send one, and stderr is no place to flood).
  */
 static uint32_t
 broker_permit(const struct broker *b, const struct client *c,
@@ -1056,7 +1057,7 @@ broker_permit(const struct broker *b, const struct client *c,
 	uint32_t status = access_check(&b->policy, &c->cred, req);
 
 	if (status == FDP_S_TAKEOVER_DENIED)
-		cmd_warn("serve", "takeover refused: client %d is not of our "
+		cmd_log("serve", "takeover refused: client %d is not of our "
 		    "user or root", c->fd);
 	return status;
 }
@@ -1855,8 +1856,11 @@ broker_run(struct broker *b, int ready_fd)
 	if (b->fdstore)
 		fdstore_adopt(&b->store, "serve", b->adopt_names, b->nadopt);
 	broker_limits_settle(b);
-	if (b->takeover_sock >= 0)
+	if (b->takeover_sock >= 0) {
 		handover = takeover_receive(b);
+		close(b->takeover_sock);	/* the old broker is gone */
+		b->takeover_sock = -1;
+	}
 	if (handover != 0)
 		status = handover;
 	else if (broker_events_new(b, sigs, nsigs) == -1)
@@ -2065,7 +2069,8 @@ broker_take_over(struct broker *b, const char *socket_opt, int ready_fd)
 	b->listen_fd = -1;
 	signal(SIGPIPE, SIG_IGN);
 	status = broker_run(b, ready_fd);
-	close(b->takeover_sock);
+	if (b->takeover_sock >= 0)
+		close(b->takeover_sock);
 	if (b->listen_fd >= 0)
 		close(b->listen_fd);
 	fdp_sockfile_close(&b->sockfile, !b->handed_over);
