@@ -135,7 +135,7 @@ client_touch(struct client *c)
 {
 	struct timeval tv = { (time_t)c->b->limits.client_timeout, 0 };
 
-	if (c->b->limits.client_timeout != 0 && !c->dead)
+	if (c->b->limits.client_timeout != 0 && !c->dead && c->idle_ev != NULL)
 		evtimer_add(c->idle_ev, &tv);
 }
 
@@ -245,6 +245,14 @@ event_free_made(struct event *ev)
 		event_free(ev);
 }
 
+/* Stop an event that may never have been made. */
+static void
+event_del_made(struct event *ev)
+{
+	if (ev != NULL)
+		event_del(ev);
+}
+
 /*
  * Drop a client: close its connection and let go of everything it had,
  * queued fds and its share of the fds in flight included, at once; its
@@ -265,10 +273,10 @@ client_drop(struct client *c)
 		STAILQ_REMOVE_HEAD(&c->out, entry);
 		outrec_free(b, o);
 	}
-	event_del(c->read_ev);
-	event_del(c->write_ev);
-	event_del(c->idle_ev);
-	event_del(c->hangup_ev);
+	event_del_made(c->read_ev);
+	event_del_made(c->write_ev);
+	event_del_made(c->idle_ev);
+	event_del_made(c->hangup_ev);
 	if (c->paused)
 		b->npaused--;
 	if (c->stalled)

@@ -302,6 +302,25 @@ serve_bg() {
 	assert_line --index 0 --partial 000000-nnnnnnnn
 }
 
+@test "7: a LIST being sent goes on from the new broker after a takeover, each name once" {
+	start_broker
+	python3 "$TMP/hostile.py" fill "$FDPASS_SOCKET" 3000 250
+	mkfifo "$TMP/go"
+	python3 "$TMP/hostile.py" slow-lister "$FDPASS_SOCKET" <"$TMP/go" \
+	    >"$TMP/lister" 3>&- 4>&- 5>&- &
+	BG_PIDS+=($!)
+	exec 6>"$TMP/go"
+	wait_for_line "$TMP/lister" ready
+	local old=$BROKER_PID
+	start_broker --takeover
+	wait_for_exit "$old"
+	echo go >&6
+	exec 6>&-
+	wait_for_line "$TMP/lister" names
+	run cat "$TMP/lister"
+	assert_line "names 3000 sorted"
+}
+
 @test "15: serve at a 107-byte path whose file name is long" {
 	local dir name
 	dir=$(mktemp -d /tmp/fXXXX)

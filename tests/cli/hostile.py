@@ -149,6 +149,28 @@ def slow_taker(address, interval):
         time.sleep(interval)
 
 
+def slow_lister(address):
+    """LIST, read one record, then (once a line comes on stdin) the rest:
+    print how many names came, and whether they came in order, once each."""
+    s = connect(address)
+    s.send(header(OP_LIST))
+    names, more = [], True
+    ready()
+    sys.stdin.readline()
+    s.settimeout(30)
+    while more:
+        data = s.recv(70000)
+        _, _, op, flags, st = struct.unpack(HEADER, data[:16])
+        more = flags & 0x1
+        off = 16
+        while off < len(data):
+            nlen = struct.unpack("=H", data[off:off + 2])[0]
+            names.append(data[off + 8:off + 8 + nlen])
+            off += 8 + nlen
+    print("names %d %s" % (len(names), "sorted" if names == sorted(set(names)) else "unsorted"),
+          flush=True)
+
+
 def main():
     mode, address = sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else ""
     if mode == "fill":
@@ -163,6 +185,8 @@ def main():
         waiters(address, int(sys.argv[3]))
     elif mode == "inflight-hog":
         inflight_hog(int(sys.argv[2]))
+    elif mode == "slow-lister":
+        slow_lister(address)
     elif mode == "slow-taker":
         slow_taker(address, float(sys.argv[3]))
     else:
