@@ -226,7 +226,8 @@ serve_bg() {
 	BROKER_PID=$!
 	wait_ready "$TMP/ready"
 	run cat "$TMP/serve.err"
-	assert_output --partial "--max-fds 5000: past what the fd limit (400) leaves"
+	# (valgrind keeps the top of the limit for itself)
+	assert_output --regexp "--max-fds 5000: past what the fd limit \([0-9]+\) leaves"
 	# stores until one waits for room for a whole request's fds
 	local i=0
 	while timeout 5 "$FDPASS" send --file /dev/null --file /dev/null "g$i"; do
@@ -267,9 +268,14 @@ serve_bg() {
 	local old
 	old=$(cat "$TMP/pid")
 	kill -USR1 "${BG_PIDS[-1]}"
-	wait_for test "$(cat "$TMP/pid")" != "$old"
+	wait_for bash -c '[ "$(cat "$1")" != "$2" ]' _ "$TMP/pid" "$old"
 	BROKER_PID=$(cat "$TMP/pid")
-	run timeout 10 "$FDPASS" list
+	# until the new broker listens, the old one's socket file refuses (3)
+	for _ in $(seq 300); do
+		run timeout 10 "$FDPASS" list
+		[ "$status" -eq 3 ] || break
+		sleep 0.1
+	done
 	assert_success
 	assert_output "$(printf 'g1\ng2\ng3')"
 	run timeout 10 "$FDPASS" recv g1
