@@ -29,9 +29,11 @@ function rest(n,	s) {
 	return s
 }
 
-# Add an option to list l (a subcommand or a group).
+# Add an option to list l (a subcommand or a group); forms starting with *
+# may be given more than once.
 function add_option(l, forms, arg, desc,	n, parts) {
 	n = ++nopts[l]
+	orepeat[l, n] = sub(/^\*/, "", forms)
 	oforms[l, n] = forms
 	odesc[l, n] = desc
 	ooptional[l, n] = sub(/^=/, "", arg)
@@ -63,7 +65,8 @@ FNR == NR {
 		if (!(g in nopts))
 			fail("no group '" $2 "' above")
 		for (i = 1; i <= nopts[g]; i++)
-			add_option(list, oforms[g, i], (ooptional[g, i] ? "=" : "") \
+			add_option(list, (orepeat[g, i] ? "*" : "") oforms[g, i],
+			    (ooptional[g, i] ? "=" : "") \
 			    (okind[g, i] == "" ? "-" : olabel[g, i] ":" okind[g, i]),
 			    odesc[g, i])
 	} else if ($1 == "operands") {
@@ -72,7 +75,7 @@ FNR == NR {
 		operands[list] = $2
 	} else if ($1 == "command-after-dashdash") {
 		dashdash[list] = 1
-	} else if ($1 ~ /^-/ && NF >= 3) {
+	} else if ($1 ~ /^\*?-/ && NF >= 3) {
 		add_option(list, $1, $2, rest(2))
 	} else {
 		fail("not an option line: " $0)
@@ -115,9 +118,23 @@ function all_forms(c,	i, s) {
 	return s
 }
 
+# "CMD:FORM" for every form of every option of subcommand c that takes an
+# argument of kind k in the next word, joined by sep: a case pattern.
+function argument_patterns(c, k, sep,	j, n, nf, f, pat) {
+	pat = ""
+	for (j = 1; j <= nopts[c]; j++) {
+		if (okind[c, j] != k || ooptional[c, j])
+			continue
+		nf = split(oforms[c, j], f, ",")
+		for (n = 1; n <= nf; n++)
+			pat = pat (pat == "" ? "" : sep) c ":" f[n]
+	}
+	return pat
+}
+
 # The bash tables: functions that set REPLY, so that nothing but functions
 # is left in the user's shell.
-function bash_tables(	i, j, c, k, pat, f, nf, n, s) {
+function bash_tables(	i, c, k, pat, s) {
 	s = ""
 	for (i = 1; i <= ncommands; i++)
 		s = s (i > 1 ? " " : "") commands[i]
@@ -138,15 +155,7 @@ function bash_tables(	i, j, c, k, pat, f, nf, n, s) {
 	out("\tcase $1:$2 in")
 	for (k = 1; k <= nkinds; k++)
 		for (i = 1; i <= ncommands; i++) {
-			c = commands[i]
-			pat = ""
-			for (j = 1; j <= nopts[c]; j++) {
-				if (okind[c, j] != kindlist[k] || ooptional[c, j])
-					continue
-				nf = split(oforms[c, j], f, ",")
-				for (n = 1; n <= nf; n++)
-					pat = pat (pat == "" ? "" : "|") c ":" f[n]
-			}
+			pat = argument_patterns(commands[i], kindlist[k], "|")
 			if (pat != "")
 				out("\t" pat ") REPLY=" kindlist[k] " ;;")
 		}
@@ -213,7 +222,8 @@ function zsh_tables(	i, j, c, f, nf, n, excl, spec, s, name) {
 		out("local -a fdpass_args_" name "=(")
 		for (j = 1; j <= nopts[c]; j++) {
 			nf = split(oforms[c, j], f, ",")
-			excl = nf > 1 ? "(" oforms[c, j] ")" : ""
+			# zsh offers an option once, unless it may be repeated
+			excl = orepeat[c, j] ? "*" : nf > 1 ? "(" oforms[c, j] ")" : ""
 			gsub(/,/, " ", excl)
 			for (n = 1; n <= nf; n++) {
 				spec = excl f[n]
@@ -287,17 +297,9 @@ function fish_tables(	i, j, c, f, nf, n, line, pat, k) {
 	out("    switch $argv[1]:$argv[2]")
 	for (k = 1; k <= nkinds; k++)
 		for (i = 1; i <= ncommands; i++) {
-			c = commands[i]
-			pat = ""
-			for (j = 1; j <= nopts[c]; j++) {
-				if (okind[c, j] != kindlist[k] || ooptional[c, j])
-					continue
-				nf = split(oforms[c, j], f, ",")
-				for (n = 1; n <= nf; n++)
-					pat = pat " " c ":" f[n]
-			}
+			pat = argument_patterns(commands[i], kindlist[k], " ")
 			if (pat != "") {
-				out("        case" pat)
+				out("        case " pat)
 				out("            echo " kindlist[k])
 			}
 		}

@@ -257,8 +257,9 @@ check_hostile_names() {
 	check_hostile_names fish
 }
 
-# Files for the options and operands that take paths, exported variables
-# for exec -E, and after "--" a command line of its own (fdpass's again).
+# Files for the options and operands that take paths, a repeatable option
+# again, exported variables for exec -E, and after "--" a command line of
+# its own (fdpass's again).
 check_arguments() {
 	local shell=$1
 	need_shell "$shell"
@@ -270,6 +271,9 @@ check_arguments() {
 	assert_output --partial rules-file
 	run offered "$shell" "fdpass send -f $TMP/dir/rul"
 	assert_output --partial rules-file
+	# an option that may come again is offered again
+	run offered "$shell" "fdpass send -f $TMP/dir/rules-file --fi"
+	assert_output --partial --file
 	# an option that takes a word offers nothing, not files or names
 	run offered "$shell" "fdpass serve --max-fds $TMP/dir/rul"
 	assert_output ""
