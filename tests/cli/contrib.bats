@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
-# contrib/: the systemd units and the s6 service directory, tried as far as
-# a machine without systemd as PID 1 allows.
+# contrib/: the systemd units (the system's and the user's) and the s6
+# service directory, tried as far as a machine without systemd as PID 1
+# allows.
 
 load helpers
 
@@ -29,32 +30,86 @@ unit_value() {
 	sed -n "s/^$2=//p" "$1"
 }
 
-@test "the systemd units pass systemd-analyze verify" {
-	command -v systemd-analyze >/dev/null || skip "no systemd-analyze"
-	mkdir "$TMP/units"
+# The units as make install writes them, with fdpass's directory for @bindir@,
+# into $TMP/units: the system's, and the user's in $TMP/units/user.
+install_units() {
+	local bindir
+	bindir=$(dirname "${FDPASS_REAL:-$FDPASS}")
+	mkdir -p "$TMP/units/user"
 	cp "$CONTRIB/systemd/fdpass.socket" "$TMP/units/"
-	sed "s#^ExecStart=/usr/local/bin/fdpass#ExecStart=$FDPASS#" \
-	    "$CONTRIB/systemd/fdpass.service" >"$TMP/units/fdpass.service"
+	cp "$CONTRIB/systemd/user/fdpass.socket" "$TMP/units/user/"
+	sed "s#@bindir@#$bindir#" "$CONTRIB/systemd/fdpass.service.in" >"$TMP/units/fdpass.service"
+	cp "$TMP/units/fdpass.service" "$TMP/units/user/"
+}
+
+@test "the system units pass systemd-analyze verify" {
+	command -v systemd-analyze >/dev/null || skip "no systemd-analyze"
+	install_units
 	run systemd-analyze verify --man=no "$TMP/units/fdpass.socket" "$TMP/units/fdpass.service"
 	assert_success
 	assert_output ""
 }
 
-@test "the units' command line runs under systemd-socket-activate as systemd would run it" {
+@test "the user units pass systemd-analyze --user verify" {
+	command -v systemd-analyze >/dev/null || skip "no systemd-analyze"
+	install_units
+	mkdir "$TMP/run"
+	XDG_RUNTIME_DIR=$TMP/run run systemd-analyze --user verify --man=no \
+	    "$TMP/units/user/fdpass.socket" "$TMP/units/user/fdpass.service"
+	assert_success
+	assert_output ""
+}
+
+@test "the service has the installed fdpass in ExecStart, @bindir@ in the template" {
+	[ "$(unit_value "$CONTRIB/systemd/fdpass.service.in" ExecStart)" = "@bindir@/fdpass serve" ]
+	built="$(dirname "${FDPASS_REAL:-$FDPASS}")/contrib/systemd/fdpass.service"
+	[ -f "$built" ] || skip "no built unit next to fdpass"
+	run unit_value "$built" ExecStart
+	assert_output --regexp '^/.*/bin/fdpass serve$'
+}
+
+# Run fdpass.service's command line (its arguments, given to $FDPASS) under
+# systemd-socket-activate, listening at $1 as fdpass.socket would.
+activate_like_systemd() {
+	local exec_start
+	install_units
+	[ "$(unit_value "$TMP/units/fdpass.service" Type)" = notify ]
+	exec_start=$(unit_value "$TMP/units/fdpass.service" ExecStart)
+	start_notify_listener
+	# ListenSequentialPacket= is --seqpacket.
+	systemd-socket-activate "${ACTIVATE_ENV[@]}" -E NOTIFY_SOCKET --seqpacket -l "$1" \
+	    "$FDPASS" ${exec_start#* } 2>/dev/null 3>&- 4>&- 5>&- &
+	BROKER_PID=$!
+	wait_for test -S "$1"
+}
+
+@test "the system units' command line runs under systemd-socket-activate as systemd would run it" {
 	command -v systemd-socket-activate >/dev/null || skip "no systemd-socket-activate"
 	[ "$(unit_value "$CONTRIB/systemd/fdpass.socket" ListenSequentialPacket)" = /run/fdpass.sock ]
-	exec_start=$(unit_value "$CONTRIB/systemd/fdpass.service" ExecStart)
-	[ "$(unit_value "$CONTRIB/systemd/fdpass.service" Type)" = notify ]
-	start_notify_listener
-	# ListenSequentialPacket= is --seqpacket; the socket path is the test's own.
-	systemd-socket-activate "${ACTIVATE_ENV[@]}" -E NOTIFY_SOCKET --seqpacket -l "$FDPASS_SOCKET" \
-	    "$FDPASS" ${exec_start#/usr/local/bin/fdpass} 2>/dev/null 3>&- 4>&- 5>&- &
-	BROKER_PID=$!
-	wait_for test -S "$FDPASS_SOCKET"
+	# the socket path is the test's own
+	activate_like_systemd "$FDPASS_SOCKET"
 	run "$FDPASS" send --file /etc/hostname host
 	assert_success
 	notified "READY=1"
 	notified "STATUS=holding 1 group, 1 fd"
+	stop_broker
+	notified "STOPPING=1"
+}
+
+@test "the user units give the user a broker at the commands' default address" {
+	command -v systemd-socket-activate >/dev/null || skip "no systemd-socket-activate"
+	# %t is the user's $XDG_RUNTIME_DIR
+	[ "$(unit_value "$CONTRIB/systemd/user/fdpass.socket" ListenSequentialPacket)" = %t/fdpass.sock ]
+	export XDG_RUNTIME_DIR=$TMP/run
+	mkdir -m 700 "$XDG_RUNTIME_DIR"
+	activate_like_systemd "$XDG_RUNTIME_DIR/fdpass.sock"
+	# no -s, no $FDPASS_SOCKET: the commands find it
+	unset FDPASS_SOCKET
+	run "$FDPASS" send --file /etc/hostname host
+	assert_success
+	run "$FDPASS" list
+	assert_output host
+	notified "READY=1"
 	stop_broker
 	notified "STOPPING=1"
 }
