@@ -169,13 +169,13 @@ open_listeners(const struct launch_opts *o, struct launch_fds *x)
 
 /*
  * Retrieve the --fd groups into s->p; p_targets[i] becomes the number of
- * each fd, a group of k fds taking N to N+k-1.
+ * each fd, a group of k fds taking N to N+k-1, all below the fd limit.
  */
 static int
 retrieve_placed(const struct launch_opts *o, int sock, struct launch_set *s)
 {
 	size_t i, before, j;
-	int status;
+	int status, limit = launch_fd_limit();
 
 	if ((s->p_targets = calloc(FDP_MAX_FDS * o->nplace,
 	    sizeof(*s->p_targets))) == NULL) {
@@ -189,6 +189,13 @@ retrieve_placed(const struct launch_opts *o, int sock, struct launch_set *s)
 			return status;
 		for (j = before; j < s->p.n; j++)
 			s->p_targets[j] = o->place_at[i] + (int)(j - before);
+		if (s->p.n > before && s->p_targets[s->p.n - 1] >= limit) {
+			cmd_warn(o->cmd, "--fd %d=%s: its %zu fds would take %d "
+			    "to %d, past the limit of open files (%d)",
+			    o->place_at[i], o->place[i], s->p.n - before,
+			    o->place_at[i], s->p_targets[s->p.n - 1], limit);
+			return EXIT_USAGE;
+		}
 	}
 	return 0;
 }
@@ -247,30 +254,26 @@ check_gathered(const struct launch_opts *o, const struct launch_set *s)
 	return 0;
 }
 
-/* The named groups and the --fd groups, from the broker. */
+/* The named groups and the --fd groups, from the broker at sock. */
 static int
-retrieve_all(struct launch_opts *o, struct launch_set *s)
+retrieve_all(struct launch_opts *o, int sock, struct launch_set *s)
 {
-	int sock, status;
+	int status;
 
-	if ((sock = cmd_connect(o->cmd, o->socket_opt, &status)) == -1)
-		return status;
 	status = retrieve_groups(o, sock, o->groups, o->ngroups, &s->x);
 	if (status == 0 && o->nplace > 0)
 		status = retrieve_placed(o, sock, s);
-	if (status != 0 && o->get.take) {
-		restore_taken(o->cmd, sock, &s->x, s->groups_first,
-		    s->x.n - s->groups_first);
-		restore_taken(o->cmd, sock, &s->p, 0, s->p.n);
-	}
-	close(sock);
 	return status;
 }
 
+/*
+ * Whatever fails once groups are taken gives them back, over the same
+ * connection, before any other fd is gathered.
+ */
 int
 launch_gather(struct launch_opts *o, struct launch_set *s)
 {
-	int status;
+	int sock = -1, status;
 
 	memset(s, 0, sizeof(*s));
 	if ((status = take_inherited(o->cmd, s)) != 0)
@@ -278,13 +281,20 @@ launch_gather(struct launch_opts *o, struct launch_set *s)
 	s->groups_first = s->x.n;
 	if (o->get.peer)
 		status = receive_peer_group(o, &s->x);
-	else if (o->ngroups > 0 || o->nplace > 0)
-		status = retrieve_all(o, s);
+	else if ((o->ngroups > 0 || o->nplace > 0) &&
+	    (sock = cmd_connect(o->cmd, o->socket_opt, &status)) != -1)
+		status = retrieve_all(o, sock, s);
 	s->groups_n = s->x.n - s->groups_first;
 	if (status == 0)
 		status = open_listeners(o, &s->x);
 	if (status == 0)
 		status = check_gathered(o, s);
+	if (status != 0 && o->get.take && sock != -1) {
+		restore_taken(o->cmd, sock, &s->x, s->groups_first, s->groups_n);
+		restore_taken(o->cmd, sock, &s->p, 0, s->p.n);
+	}
+	if (sock != -1)
+		close(sock);
 	return status;
 }
 

@@ -7,7 +7,10 @@
 #include "config.h"
 #endif
 
+#include <sys/resource.h>
+
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,11 +73,27 @@ add_fdnames(struct launch_opts *o, char *list)
 	return 0;
 }
 
-/* --fd N=NAME: a number, then a group name. */
+/*
+ * No fd can be placed at or above the soft limit of open files (dup2 says
+ * EBADF); capped so that N plus a whole group's fds never overflows an int.
+ */
+int
+launch_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 ||
+	    rl.rlim_cur > (rlim_t)(INT_MAX - FDP_MAX_FDS))
+		return INT_MAX - FDP_MAX_FDS;
+	return (int)rl.rlim_cur;
+}
+
+/* --fd N=NAME: a number below the fd limit, then a group name. */
 static int
 add_place(struct launch_opts *o, char *arg)
 {
 	char *eq = strchr(arg, '=');
+	int limit = launch_fd_limit();
 
 	if (eq == NULL || eq == arg) {
 		cmd_warn(o->cmd, "--fd '%s': expected N=NAME", arg);
@@ -86,6 +105,11 @@ add_place(struct launch_opts *o, char *arg)
 	if (o->place_at[o->nplace] < 0) {
 		cmd_warn(o->cmd, "--fd '%s': N must be a file descriptor number",
 		    arg);
+		return -1;
+	}
+	if (o->place_at[o->nplace] >= limit) {
+		cmd_warn(o->cmd, "--fd '%s': N must be below the limit of open "
+		    "files (%d)", arg, limit);
 		return -1;
 	}
 	if (!cmd_name_ok(o->cmd, eq + 1))

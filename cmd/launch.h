@@ -93,6 +93,12 @@ void	 launch_opts_free(struct launch_opts *o);
 int	 launch_option(struct launch_opts *o, int ch, char *arg);
 
 /*
+ * The soft limit of open files, which every placed fd must stay below,
+ * capped at INT_MAX - FDP_MAX_FDS.
+ */
+int	 launch_fd_limit(void);
+
+/*
  * After getopt: find the group NAMEs and PROG around "--" (o->groups,
  * o->prog) and check the options go together; -1 after saying why.
  */

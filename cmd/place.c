@@ -15,19 +15,29 @@
 
 #include "launch.h"
 
-/*
- * Put fds[i] at targets[i] without close-on-exec. Every fd first moves above
- * every target, so no move overwrites a fd still to move.
- */
+/* The lowest number above every target, where fds wait to be placed. */
 static int
-place_fds(int *fds, const int *targets, size_t n)
+above_targets(const int *targets, size_t n)
 {
-	int top = 0, fd;
+	int top = 0;
 	size_t i;
 
 	for (i = 0; i < n; i++)
 		if (targets[i] >= top)
 			top = targets[i] + 1;
+	return top;
+}
+
+/*
+ * Put fds[i] at targets[i] without close-on-exec. Every fd first moves to
+ * top or above, so no move overwrites a fd still to move.
+ */
+static int
+place_fds(int *fds, const int *targets, size_t n, int top)
+{
+	size_t i;
+	int fd;
+
 	for (i = 0; i < n; i++) {
 		if ((fd = fcntl(fds[i], F_DUPFD_CLOEXEC, top)) == -1)
 			return -1;
@@ -95,12 +105,38 @@ apply_setenv(const struct launch_opts *o)
 	return 0;
 }
 
+/*
+ * prog did not run: put the stderr this process started with (kept at
+ * saved, close-on-exec) back at 2 for its own messages, moving a passed fd
+ * placed there out of the way first, so that it can still be given back.
+ */
+static void
+stderr_back(int saved, struct launch_fds *p)
+{
+	size_t i;
+	int fd;
+
+	if (saved == -1)
+		return;
+	for (i = 0; i < p->n; i++)
+		if (p->fds[i] == STDERR_FILENO) {
+			if ((fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC,
+			    FDP_LISTEN_FDS_START)) == -1) {
+				close(saved);
+				return;
+			}
+			p->fds[i] = fd;
+		}
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+}
+
 int
 launch_exec(const struct launch_opts *o, struct launch_fds *x,
     struct launch_fds *p, const int *p_targets, char **prog)
 {
 	size_t i, n = x->n + p->n;
-	int *fds, *targets, rc = -1;
+	int *fds, *targets, rc = -1, saved = -1, top, err;
 
 	fds = malloc((n + 1) * sizeof(*fds));
 	targets = malloc((n + 1) * sizeof(*targets));
@@ -110,7 +146,9 @@ launch_exec(const struct launch_opts *o, struct launch_fds *x,
 			targets[i] = i >= x->n ? p_targets[i - x->n] :
 			    o->inetd ? 0 : FDP_LISTEN_FDS_START + (int)i;
 		}
-		rc = place_fds(fds, targets, n);
+		top = above_targets(targets, n);
+		saved = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, top);
+		rc = place_fds(fds, targets, n, top);
 		for (i = 0; i < n; i++)
 			*(i < x->n ? &x->fds[i] : &p->fds[i - x->n]) = fds[i];
 	}
@@ -122,12 +160,15 @@ launch_exec(const struct launch_opts *o, struct launch_fds *x,
 		rc = set_listen_env(x);
 	if (rc == 0)
 		rc = apply_setenv(o);
+	if (rc == 0)
+		execvp(prog[0], prog);
+	err = errno;
+	stderr_back(saved, p);
 	if (rc == -1) {
 		cmd_warn(o->cmd, "cannot pass the file descriptors on: %s",
-		    strerror(errno));
+		    strerror(err));
 		return EXIT_SYSTEM;
 	}
-	execvp(prog[0], prog);
-	cmd_warn(o->cmd, "cannot run %s: %s", prog[0], strerror(errno));
-	return errno == ENOENT ? 127 : 126;
+	cmd_warn(o->cmd, "cannot run %s: %s", prog[0], strerror(err));
+	return err == ENOENT ? 127 : 126;
 }

@@ -127,3 +127,52 @@ c.close()'
 	assert_success
 	assert_output --regexp '^0 socket .*listening=yes'
 }
+
+@test "exec --fd refuses a number past the fd limit as a usage error, with no overflow" {
+	"$FDPASS" send --file /etc/hostname conf
+	"$FDPASS" send --file /etc/passwd --file /etc/group pair
+	run "$FDPASS" exec --fd 2147483647=conf -- touch "$TMP/ran"
+	assert_failure 2
+	assert_output --partial "--fd '2147483647=conf': N must be below the limit of open files"
+	run "$FDPASS" exec --fd 99999999999=conf -- touch "$TMP/ran"
+	assert_failure 2
+	# The last fd of a group must fit too; --take gives the group back.
+	run bash -c 'ulimit -n 64; exec "$0" exec --take --fd 63=pair -- touch "$1"' "$FDPASS" "$TMP/ran"
+	assert_failure 2
+	assert_output --partial "--fd 63=pair: its 2 fds would take 63 to 64, past the limit of open files (64)"
+	[ ! -e "$TMP/ran" ]
+	run "$FDPASS" list
+	assert_output "$(printf 'conf\npair')"
+}
+
+@test "exec's own messages reach the stderr it was started with, not a fd placed at 2" {
+	"$FDPASS" send --file /etc/hostname conf
+	run -127 "$FDPASS" exec --fd 2=conf -- /no/such/program
+	assert_failure 127
+	assert_output "fdpass: exec: cannot run /no/such/program: No such file or directory"
+	# --take: the group placed at 2 goes back to the broker.
+	run -127 "$FDPASS" exec --take --fd 2=conf -- /no/such/program
+	assert_output "fdpass: exec: cannot run /no/such/program: No such file or directory"
+	run "$FDPASS" recv conf
+	assert_output --partial "path=/etc/hostname"
+	# The program itself gets the group at 2.
+	run "$FDPASS" exec --fd 2=conf -- sh -c 'readlink /proc/$$/fd/2'
+	assert_output /etc/hostname
+}
+
+@test "exec failing after --take took groups stores them back, whatever failed" {
+	"$FDPASS" send --file /etc/hostname conf
+	"$FDPASS" send --file /etc/hosts other
+	run "$FDPASS" exec --take -l "$TMP/no/such/dir/s" conf -- touch "$TMP/ran"
+	assert_failure 3
+	run "$FDPASS" list
+	assert_output "$(printf 'conf\nother')"
+	run "$FDPASS" exec --take --fd 3=other conf -- touch "$TMP/ran"
+	assert_failure 2
+	assert_output "fdpass: exec: --fd 3=other: fd 3 is taken by the LISTEN_FDS fds (3 to 3)"
+	run "$FDPASS" exec --take --inetd -l "$TMP/s" conf -- touch "$TMP/ran"
+	assert_failure 2
+	[ ! -e "$TMP/ran" ]
+	run "$FDPASS" list
+	assert_output "$(printf 'conf\nother')"
+}
