@@ -120,7 +120,8 @@ accept_one(const struct launch_opts *o, int fd, struct launch_set *s,
 	pid_t pid;
 	int conn;
 
-	if ((conn = accept4(fd, NULL, NULL, SOCK_CLOEXEC)) == -1) {
+	if ((conn = accept4(fd, NULL, NULL, SOCK_CLOEXEC |
+	    (o->mode == LAUNCH_NONBLOCKING ? SOCK_NONBLOCK : 0))) == -1) {
 		if (accept_again(errno))
 			return 0;
 		cmd_warn(o->cmd, "accept: %s", strerror(errno));

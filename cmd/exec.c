@@ -101,6 +101,7 @@ const struct cmd_entry cmd_exec = {
 	"  OPTION, before the first NAME: [-v] [-s ADDR] [--take] [--wait[=SECONDS]]\n"
 	"  [-l ADDR]... [-d | --seqpacket] [-a] [--inetd] [--on-connect]\n"
 	"  [--fdname NAME[:NAME...]] [-E NAME[=VALUE]]... [--fd N=NAME]...\n"
+	"  [--blocking | --nonblocking]\n"
 	"Exec PROG with fds at 3 onward (LISTEN_FDS, LISTEN_PID, LISTEN_FDNAMES\n"
 	"as systemd sets them): first those inherited through LISTEN_FDS, then\n"
 	"each group NAME's, then each -l socket.\n"
@@ -124,6 +125,8 @@ const struct cmd_entry cmd_exec = {
 	"  -E, --setenv NAME[=VALUE]  set NAME for PROG (alone: pass ours on)\n"
 	"      --fd N=NAME      put group NAME's fds at N onward (0, 1, 2 too),\n"
 	"                       outside LISTEN_FDS\n"
+	"      --blocking, --nonblocking  give every socket passed that mode,\n"
+	"                       unless another program holds it (refused)\n"
 	CMD_TRUST_UID_USAGE,
 	exec_run,
 };

@@ -289,6 +289,11 @@ launch_gather(struct launch_opts *o, struct launch_set *s)
 		status = open_listeners(o, &s->x);
 	if (status == 0)
 		status = check_gathered(o, s);
+	if (status == 0 && o->mode != LAUNCH_KEEP_MODE) {
+		if (sock != -1)
+			s->broker_pid = launch_broker_pid(sock);
+		status = launch_set_mode(o, s);
+	}
 	if (status != 0 && o->get.take && sock != -1) {
 		restore_taken(o->cmd, sock, &s->x, s->groups_first, s->groups_n);
 		restore_taken(o->cmd, sock, &s->p, 0, s->p.n);

@@ -162,6 +162,16 @@ launch_option(struct launch_opts *o, int ch, char *arg)
 		return add_setenv(o, arg) == -1 ? -1 : 1;
 	case LAUNCH_OPT_FD:
 		return add_place(o, arg) == -1 ? -1 : 1;
+	case LAUNCH_OPT_BLOCKING:
+	case LAUNCH_OPT_NONBLOCKING:
+		if (o->mode != LAUNCH_KEEP_MODE) {
+			cmd_warn(o->cmd, "--blocking and --nonblocking exclude "
+			    "each other");
+			return -1;
+		}
+		o->mode = ch == LAUNCH_OPT_BLOCKING ? LAUNCH_BLOCKING :
+		    LAUNCH_NONBLOCKING;
+		return 1;
 	default:
 		return 0;
 	}

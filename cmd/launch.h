@@ -18,6 +18,13 @@ struct launch_fds {
 	size_t		  n;
 };
 
+/* Which mode the sockets passed get (O_NONBLOCK). */
+enum {
+	LAUNCH_KEEP_MODE,
+	LAUNCH_BLOCKING,
+	LAUNCH_NONBLOCKING
+};
+
 /* What the options ask for: where fds come from and how they are passed. */
 struct launch_opts {
 	const char	 *cmd;		/* the command, for messages */
@@ -35,6 +42,7 @@ struct launch_opts {
 	int		  accept;	/* exec -a */
 	int		  inetd;	/* exec --inetd */
 	int		  on_connect;	/* exec --on-connect */
+	int		  mode;		/* LAUNCH_*: --blocking, --nonblocking */
 	struct cmd_get	  get;		/* --take, --wait, --peer */
 	char		  peer_name[256];
 	char		**groups;	/* the group NAMEs */
@@ -53,6 +61,7 @@ struct launch_set {
 	char		 **inherited;	/* the LISTEN_FDNAMES names x points to */
 	size_t		   groups_first; /* where the groups' fds start in x */
 	size_t		   groups_n;	/* and how many there are */
+	pid_t		   broker_pid;	/* the broker they came from, or 0 */
 };
 
 /* ---- launch-opts.c: the options ---- */
@@ -61,7 +70,9 @@ struct launch_set {
 enum {
 	LAUNCH_OPT_SEQPACKET = 0x200,
 	LAUNCH_OPT_FDNAME,
-	LAUNCH_OPT_FD
+	LAUNCH_OPT_FD,
+	LAUNCH_OPT_BLOCKING,
+	LAUNCH_OPT_NONBLOCKING
 };
 
 /* getopt's short options of the gathering options. */
@@ -76,6 +87,8 @@ enum {
 	{ "fdname",	required_argument,	NULL,	LAUNCH_OPT_FDNAME }, \
 	{ "setenv",	required_argument,	NULL,	'E' }, \
 	{ "fd",		required_argument,	NULL,	LAUNCH_OPT_FD }, \
+	{ "blocking",	no_argument,		NULL,	LAUNCH_OPT_BLOCKING }, \
+	{ "nonblocking", no_argument,		NULL,	LAUNCH_OPT_NONBLOCKING }, \
 	CMD_GET_OPTIONS
 
 /*
@@ -119,6 +132,20 @@ void	 launch_restore(const struct launch_opts *o, const struct launch_set *s);
 
 /* Close and free everything s holds. */
 void	 launch_set_free(struct launch_set *s);
+
+/* ---- sockmode.c: --blocking and --nonblocking ---- */
+
+/*
+ * Give every socket passed (those at 3 onward, but not --accept's
+ * listeners, and the --fd ones) the mode asked for, but only when no
+ * process other than this one and s->broker_pid holds it: the flag is
+ * shared by all. Returns 0, or EXIT_SYSTEM after naming a process that
+ * holds one (nothing is changed then).
+ */
+int	 launch_set_mode(const struct launch_opts *o, struct launch_set *s);
+
+/* The pid of the broker at the other end of the connection sock, or 0. */
+pid_t	 launch_broker_pid(int sock);
 
 /* ---- place.c: placing the fds and the LISTEN_* environment ---- */
 

@@ -176,3 +176,112 @@ c.close()'
 	run "$FDPASS" list
 	assert_output "$(printf 'conf\nother')"
 }
+
+# Print whether fd 3 is in blocking mode, as a program sees it.
+SHOW_BLOCKING='import os; print("blocking" if os.get_blocking(3) else "nonblocking")'
+
+# Make the stored socket web non-blocking, as a server that sets O_NONBLOCK does.
+leave_nonblocking() {
+	"$FDPASS" exec web -- python3 -c 'import os; os.set_blocking(3, False)'
+	run "$FDPASS" recv web
+	assert_output --regexp 'flags=rdwr,nonblock'
+}
+
+@test "a server's O_NONBLOCK stays on the stored socket; --blocking and --nonblocking set the mode" {
+	"$FDPASS" send --listen tcp:127.0.0.1:0 web
+	leave_nonblocking
+	run "$FDPASS" exec web -- python3 -c "$SHOW_BLOCKING"
+	assert_output nonblocking
+	run "$FDPASS" exec --blocking web -- python3 -c "$SHOW_BLOCKING"
+	assert_success
+	assert_output blocking
+	run "$FDPASS" recv web
+	refute_output --partial nonblock
+	run "$FDPASS" exec --nonblocking --fd 7=web -- python3 -c 'import os; print(os.get_blocking(7))'
+	assert_output False
+	run "$FDPASS" exec --blocking --nonblocking web -- true
+	assert_failure 2
+	assert_output --partial "--blocking and --nonblocking exclude each other"
+}
+
+@test "--blocking refuses a socket another program holds, names it, and gives --take's groups back" {
+	"$FDPASS" send --listen tcp:127.0.0.1:0 web
+	"$FDPASS" send --file /etc/hostname conf
+	leave_nonblocking
+	"$FDPASS" exec web -- sleep 60 3>&- 4>&- 5>&- &
+	holder=$!
+	wait_for test "$(readlink /proc/$holder/exe)" = "$(command -v sleep)"
+	run "$FDPASS" exec --take --blocking conf web -- touch "$TMP/ran"
+	assert_failure 3
+	assert_output "fdpass: exec: --blocking: web: pid $holder (sleep) holds this socket too, and its mode is shared by all who hold it: left as it is"
+	[ ! -e "$TMP/ran" ]
+	run "$FDPASS" list
+	assert_output "$(printf 'conf\nweb')"
+	run "$FDPASS" exec web -- python3 -c "$SHOW_BLOCKING"
+	assert_output nonblocking
+	# Already in the mode asked for: nothing to change, nothing refused.
+	run "$FDPASS" exec --nonblocking web -- python3 -c "$SHOW_BLOCKING"
+	assert_output nonblocking
+	kill "$holder"
+	wait "$holder" || :
+	run "$FDPASS" exec --blocking web -- python3 -c "$SHOW_BLOCKING"
+	assert_output blocking
+}
+
+@test "--blocking says whose fds it could not read, and goes on" {
+	need_root
+	# A non-blocking socket inherited through LISTEN_FDS by exec run as nobody,
+	# who may not read the fds of root's processes (this test's shell, say).
+	run python3 -c '
+import os, socket, sys
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen()
+s.setblocking(False)
+os.dup2(s.fileno(), 3)
+os.environ.update(LISTEN_FDS="1", LISTEN_PID=str(os.getpid()))
+os.execvp("setpriv", ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+    sys.argv[1], "exec", "--blocking", "--", "python3", "-c", sys.argv[2]])' "$FDPASS" "$SHOW_BLOCKING"
+	assert_success
+	assert_line --index 0 --regexp '^fdpass: exec: --blocking: could not read which fds [0-9]+ process(es)? of other users hold \(pid [0-9]'
+	assert_line --index 1 blocking
+}
+
+@test "--accept --nonblocking hands each connection over non-blocking" {
+	"$FDPASS" exec -a --nonblocking -l "$TMP/a.sock" -- python3 -c 'import os; os.write(3, b"%d\n" % os.get_blocking(3))' \
+	    3>&- 4>&- 5>&- &
+	pid=$!
+	wait_for test -S "$TMP/a.sock"
+	run python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+print(s.makefile().read(), end="")' "$TMP/a.sock"
+	kill -TERM "$pid"
+	wait "$pid"
+	assert_output 0
+}
+
+@test "--blocking knows the broker by the connection, not by who called listen()" {
+	# A broker handed its socket by a process that listen()ed and left, as
+	# systemd does: SO_PEERCRED names that process, not the broker.
+	stop_broker
+	export FDPASS_SOCKET="$TMP/activated.sock"
+	BROKER_PID=$(python3 -c '
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.bind(sys.argv[1])
+s.listen()
+pid = os.fork()
+if pid == 0:
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+    os.dup2(s.fileno(), 3)
+    os.environ.update(LISTEN_FDS="1", LISTEN_PID=str(os.getpid()))
+    os.execvp(sys.argv[2], [sys.argv[2], "serve"])
+print(pid)' "$FDPASS_SOCKET" "$FDPASS" 4>&- 5>&-)
+	wait_for "$FDPASS" list
+	"$FDPASS" send --listen tcp:127.0.0.1:0 web
+	leave_nonblocking
+	run "$FDPASS" exec --blocking web -- python3 -c "$SHOW_BLOCKING"
+	assert_success
+	assert_output blocking
+}
