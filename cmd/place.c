@@ -7,6 +7,10 @@
 #include "config.h"
 #endif
 
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/vfs.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -14,6 +18,34 @@
 #include <unistd.h>
 
 #include "launch.h"
+
+/* The filesystem of pidfds since Linux 6.9, where each has its own inode. */
+#ifndef PID_FS_MAGIC
+#define PID_FS_MAGIC	0x50494446
+#endif
+
+/*
+ * The inode number of a pidfd of this process, which names the process
+ * for good (a pid can be reused) where pidfds live on pidfs and so have
+ * inodes of their own; 0 elsewhere, or where ino_t cannot hold it.
+ */
+static unsigned long long
+own_pidfd_id(void)
+{
+	unsigned long long id = 0;
+	struct statfs sfs;
+	struct stat st;
+	int fd;
+
+	if (sizeof(st.st_ino) < sizeof(id) ||
+	    (fd = (int)syscall(SYS_pidfd_open, getpid(), 0)) == -1)
+		return 0;
+	if (fstatfs(fd, &sfs) == 0 && sfs.f_type == PID_FS_MAGIC &&
+	    fstat(fd, &st) == 0)
+		id = (unsigned long long)st.st_ino;
+	close(fd);
+	return id;
+}
 
 /* The lowest number above every target, where fds wait to be placed. */
 static int
@@ -53,10 +85,15 @@ place_fds(int *fds, const int *targets, size_t n, int top)
 	return 0;
 }
 
-/* LISTEN_FDS, LISTEN_PID (ours: prog runs in this process) and LISTEN_FDNAMES. */
+/*
+ * LISTEN_FDS, LISTEN_PID (ours: prog runs in this process), LISTEN_FDNAMES
+ * and, as systemd 258 sets it where the kernel gives pidfds inodes of their
+ * own, LISTEN_PIDFDID, which libsystemd then checks too.
+ */
 static int
 set_listen_env(const struct launch_fds *x)
 {
+	unsigned long long pidfd_id = own_pidfd_id();
 	char num[32], *names, *p;
 	size_t i, len = 1;
 	int rc;
@@ -78,8 +115,10 @@ set_listen_env(const struct launch_fds *x)
 		rc = setenv("LISTEN_PID", num, 1);
 	if (rc == 0)
 		rc = setenv("LISTEN_FDNAMES", names, 1);
+	snprintf(num, sizeof(num), "%llu", pidfd_id);
 	if (rc == 0)
-		rc = unsetenv("LISTEN_PIDFDID");
+		rc = pidfd_id != 0 ? setenv("LISTEN_PIDFDID", num, 1) :
+		    unsetenv("LISTEN_PIDFDID");
 	free(names);
 	return rc;
 }
