@@ -99,7 +99,8 @@ accept_child(const struct launch_opts *o, int conn, struct launch_set *s,
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
 	sigprocmask(SIG_SETMASK, mask, NULL);
-	_exit(launch_exec(o, &c, &s->p, s->p_targets, o->prog));
+	_exit(launch_exec(o, &c, &s->p, s->p_targets, o->prog,
+	    -1));
 }
 
 /* accept(2) errors that concern one connection, not the listener. */

@@ -85,7 +85,8 @@ exec_run(int argc, char **argv)
 		if (o.on_connect)
 			status = launch_wait_connection(&o, &s);
 		if (status == 0)
-			status = launch_exec(&o, &s.x, &s.p, s.p_targets, o.prog);
+			status = launch_exec(&o, &s.x, &s.p, s.p_targets, o.prog,
+			    -1);
 		if (status != 0)
 			launch_restore(&o, &s);
 	}

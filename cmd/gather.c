@@ -8,6 +8,7 @@
 #endif
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -301,6 +302,67 @@ launch_gather(struct launch_opts *o, struct launch_set *s)
 	if (sock != -1)
 		close(sock);
 	return status;
+}
+
+/* A second copy of n fds of from, from first on, for another set. */
+static int
+copy_fds(const char *cmd, const struct launch_fds *from, size_t first,
+    size_t n, struct launch_fds *to)
+{
+	size_t i;
+	int fd;
+
+	if (fds_grow(cmd, to, n) == -1)
+		return EXIT_SYSTEM;
+	for (i = first; i < first + n; i++) {
+		if ((fd = fcntl(from->fds[i], F_DUPFD_CLOEXEC, 0)) == -1) {
+			cmd_warn(cmd, "%s", strerror(errno));
+			return EXIT_SYSTEM;
+		}
+		to->fds[to->n] = fd;
+		to->names[to->n++] = from->names[i];
+	}
+	return 0;
+}
+
+int
+launch_regather(struct launch_opts *o, const struct launch_set *cur,
+    struct launch_set *next)
+{
+	size_t tail = cur->groups_first + cur->groups_n;
+	int sock, status;
+
+	memset(next, 0, sizeof(*next));
+	status = copy_fds(o->cmd, &cur->x, 0, cur->groups_first, &next->x);
+	next->groups_first = next->x.n;
+	if (status == 0 &&
+	    (sock = cmd_connect(o->cmd, o->socket_opt, &status)) != -1) {
+		status = retrieve_all(o, sock, next);
+		if (status == 0 && o->mode != LAUNCH_KEEP_MODE)
+			next->broker_pid = launch_broker_pid(sock);
+		close(sock);
+	}
+	next->groups_n = next->x.n - next->groups_first;
+	if (status == 0)
+		status = copy_fds(o->cmd, &cur->x, tail, cur->x.n - tail,
+		    &next->x);
+	if (status == 0)
+		status = check_gathered(o, next);
+	if (status != 0)
+		launch_set_free(next);
+	return status;
+}
+
+void
+launch_set_move(struct launch_set *to, struct launch_set *from)
+{
+	char **inherited = to->inherited;
+
+	to->inherited = NULL;
+	launch_set_free(to);
+	*to = *from;
+	to->inherited = inherited;
+	memset(from, 0, sizeof(*from));
 }
 
 void

@@ -127,6 +127,21 @@ int	 launch_opts_finish(struct launch_opts *o, int argc, char **argv);
  */
 int	 launch_gather(struct launch_opts *o, struct launch_set *s);
 
+/*
+ * Gather again into next what cur came from: the same inherited and -l
+ * fds (copies), the groups and --fd groups anew from the broker, so that
+ * a group stored again since is the new one. Returns 0 or an exit status
+ * (next then holds nothing).
+ */
+int	 launch_regather(struct launch_opts *o, const struct launch_set *cur,
+	    struct launch_set *next);
+
+/*
+ * Make from's fds to's, closing to's: the names of inherited fds stay
+ * where to kept them. from is left empty.
+ */
+void	 launch_set_move(struct launch_set *to, struct launch_set *from);
+
 /* --take: give the groups taken back to the broker (prog has stopped). */
 void	 launch_restore(const struct launch_opts *o, const struct launch_set *s);
 
@@ -152,11 +167,14 @@ pid_t	 launch_broker_pid(int sock);
 /*
  * Place x at 3 onward (or, for --inetd, the one fd on 0 and 1 with no
  * LISTEN_*), p at p_targets, set the environment for the process running
- * now, and exec prog. Returns only on failure, with the exit status; x and
- * p still hold their fds, wherever they are now.
+ * now, and exec prog. Returns only on failure, with the exit status, which
+ * it also writes as one byte to report unless that is -1 (a close-on-exec
+ * pipe whose reader learns from EOF that prog runs); x and p still hold
+ * their fds, wherever they are now.
  */
 int	 launch_exec(const struct launch_opts *o, struct launch_fds *x,
-	    struct launch_fds *p, const int *p_targets, char **prog);
+	    struct launch_fds *p, const int *p_targets, char **prog,
+	    int report);
 
 /* ---- accept.c: --accept, --inetd and --on-connect ---- */
 

@@ -170,12 +170,23 @@ stderr_back(int saved, struct launch_fds *p)
 	close(saved);
 }
 
+/* Tell the parent through report (if any) which status prog failed with. */
+static int
+report_failure(int report, int status)
+{
+	unsigned char b = (unsigned char)status;
+
+	if (report != -1)
+		(void)!write(report, &b, 1);
+	return status;
+}
+
 int
 launch_exec(const struct launch_opts *o, struct launch_fds *x,
-    struct launch_fds *p, const int *p_targets, char **prog)
+    struct launch_fds *p, const int *p_targets, char **prog, int report)
 {
 	size_t i, n = x->n + p->n;
-	int *fds, *targets, rc = -1, saved = -1, top, err;
+	int *fds, *targets, rc = -1, saved = -1, top, err, fd;
 
 	fds = malloc((n + 1) * sizeof(*fds));
 	targets = malloc((n + 1) * sizeof(*targets));
@@ -187,6 +198,11 @@ launch_exec(const struct launch_opts *o, struct launch_fds *x,
 		}
 		top = above_targets(targets, n);
 		saved = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, top);
+		if (report != -1 &&
+		    (fd = fcntl(report, F_DUPFD_CLOEXEC, top)) != -1) {
+			close(report);
+			report = fd;
+		}
 		rc = place_fds(fds, targets, n, top);
 		for (i = 0; i < n; i++)
 			*(i < x->n ? &x->fds[i] : &p->fds[i - x->n]) = fds[i];
@@ -206,8 +222,8 @@ launch_exec(const struct launch_opts *o, struct launch_fds *x,
 	if (rc == -1) {
 		cmd_warn(o->cmd, "cannot pass the file descriptors on: %s",
 		    strerror(err));
-		return EXIT_SYSTEM;
+		return report_failure(report, EXIT_SYSTEM);
 	}
 	cmd_warn(o->cmd, "cannot run %s: %s", prog[0], strerror(err));
-	return err == ENOENT ? 127 : 126;
+	return report_failure(report, err == ENOENT ? 127 : 126);
 }
