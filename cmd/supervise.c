@@ -597,7 +597,7 @@ supervise(struct run_opts *o, struct launch_set *set)
 	sv.o = o;
 	sv.cur = set;
 	for (i = 0; i < MAX_INSTANCES; i++)
-		instance_clear(&sv.inst[i]);
+		sv.inst[i].notify = sv.inst[i].main_fd = -1;
 	run_signals(&mask);
 	sigprocmask(SIG_BLOCK, &mask, &sv.orig);
 	if ((sv.sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK)) ==
