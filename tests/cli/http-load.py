@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """A bounded HTTP load on loopback for the `fdpass run` tests.
 
-  http-load.py PORT STOPFILE [CLIENTS]
+  http-load.py PORT STOPFILE [CLIENTS [PATH]]
 
-CLIENTS threads (default 4) each send GET requests one after another, a
+CLIENTS threads (default 4) each send GET requests for PATH (default /) one after another, a
 pause of 5 ms between two, until STOPFILE exists, at most 120 s and 20000
 requests in all; STOPFILE.running appears once one is answered. Then one line: "requests N errors N max_ms N pids N",
 pids being how many instances answered; each error on a line of its own
@@ -18,6 +18,7 @@ import time
 port = int(sys.argv[1])
 stopfile = sys.argv[2]
 clients = int(sys.argv[3]) if len(sys.argv) > 3 else 4
+path = sys.argv[4] if len(sys.argv) > 4 else "/"
 deadline = time.monotonic() + 120
 lock = threading.Lock()
 state = {"requests": 0, "max": 0.0, "errors": [], "pids": set()}
@@ -27,7 +28,7 @@ def one():
     start = time.monotonic()
     s = socket.create_connection(("127.0.0.1", port), timeout=60)
     try:
-        s.sendall(b"GET / HTTP/1.0\r\nHost: test\r\n\r\n")
+        s.sendall(b"GET %s HTTP/1.0\r\nHost: test\r\n\r\n" % path.encode())
         data = b""
         while True:
             chunk = s.recv(4096)

@@ -3,66 +3,20 @@
 # restarts it on SIGHUP beside the old instance, and after a crash.
 
 load helpers
-
-SERVER="$BATS_TEST_DIRNAME/run-server.py"
-LOAD="$BATS_TEST_DIRNAME/http-load.py"
+load run-helpers
 
 setup() {
-	common_setup
-	start_broker
-	RUN_PID=
-	LOAD_PID=
-	"$FDPASS" send --listen tcp:127.0.0.1:0 web
-	PORT=$("$FDPASS" recv web | sed -n 's/.*local=127\.0\.0\.1:\([0-9]*\).*/\1/p')
+	run_setup
 	echo "--notify" >"$TMP/mode"
 }
 
 teardown() {
-	local i
-	[ -z "$LOAD_PID" ] || { touch "$TMP/stop"; wait "$LOAD_PID" || :; }
-	if [ -n "$RUN_PID" ]; then
-		kill -TERM "$RUN_PID" 2>/dev/null || :
-		for i in $(seq 200); do
-			kill -0 "$RUN_PID" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$RUN_PID" 2>/dev/null || :
-		wait "$RUN_PID" 2>/dev/null || :
-	fi
-	common_teardown
+	run_teardown
 }
 
 # The test server, run with the options in $TMP/mode as each instance
 # starts, so that a test changes what the next instance does.
 SERVE_MODE=(sh -c 'exec python3 "$0" $(cat "$1")' "$SERVER")
-
-# Start `fdpass run ARG...` in the background; its log goes to $TMP/run.log.
-start_run() {
-	"$FDPASS" run --pid-file "$TMP/run.pid" "$@" 2>"$TMP/run.log" 3>&- 4>&- 5>&- &
-	RUN_PID=$!
-}
-
-# Wait up to 30 s for $2 (default 1) lines of run's log matching $1.
-logged() {
-	local i
-	for i in $(seq 300); do
-		[ "$(grep -Ec -- "$1" "$TMP/run.log")" -ge "${2:-1}" ] && return 0
-		sleep 0.1
-	done
-	cat "$TMP/run.log" >&2
-	fail "fewer than ${2:-1} lines matching '$1' in run's log"
-}
-
-# The pid of the instance that became ready last.
-ready_pid() {
-	sed -n 's/^fdpass: run: pid \([0-9]*\) ready after.*/\1/p' "$TMP/run.log" | tail -n 1
-}
-
-# One request to the server: prints the pid of the instance that answered.
-get() {
-	python3 -c 'import sys, urllib.request
-print(urllib.request.urlopen("http://127.0.0.1:%s/" % sys.argv[1], timeout=20).read().decode().strip())' "$PORT"
-}
 
 @test "run starts PROG with the fds at 3, LISTEN_ variables for the child, nothing of its own" {
 	"$FDPASS" send --file /etc/hostname conf
@@ -284,37 +238,17 @@ s.sendto(b"READY=1" + b"Y" * 60000, "\0" + sys.argv[1])' "$addr"
 }
 
 # Five restarts by SIGHUP under a steady load: no connection refused or
-# reset, none waiting longer than the stop timeout (10 s).
-restarts_under_load() {
-	start_run "$@" --stop-timeout 10 web -- "${SERVE_MODE[@]}" "$TMP/mode"
-	logged 'ready after'
-	python3 "$LOAD" "$PORT" "$TMP/stop" >"$TMP/load.out" &
-	LOAD_PID=$!
-	wait_for test -e "$TMP/stop.running"
-	for i in 1 2 3 4 5; do
-		kill -HUP "$RUN_PID"
-		logged 'old pid [0-9]+ stopped' "$i"
-		# The new instance answers before the next restart.
-		run get
-		assert_output "$(ready_pid)"
-	done
-	touch "$TMP/stop"
-	wait "$LOAD_PID"
-	LOAD_PID=
-	run cat "$TMP/load.out"
-	assert_output --regexp '^requests [0-9]+ errors 0 max_ms [0-9]+ pids [0-9]+$'
-	[[ "$output" =~ max_ms\ ([0-9]+)\ pids\ ([0-9]+) ]]
-	[ "${BASH_REMATCH[1]}" -lt 10000 ]
-	[ "${BASH_REMATCH[2]}" -ge 2 ]
-}
-
+# reset, none waiting as long as the stop timeout (10 s), each new instance
+# answering before the next restart.
 @test "five restarts under load with --ready=exec: no connection refused or reset" {
 	echo "" >"$TMP/mode"
-	restarts_under_load --ready=exec
+	start_run --ready=exec --stop-timeout 10 web -- "${SERVE_MODE[@]}" "$TMP/mode"
+	restarts_under_load 5 10000
 }
 
 @test "five restarts under load with --ready=notify: no connection refused or reset" {
-	restarts_under_load --ready=notify
+	start_run --ready=notify --stop-timeout 10 web -- "${SERVE_MODE[@]}" "$TMP/mode"
+	restarts_under_load 5 10000
 }
 
 @test "each instance gets LISTEN_PIDFDID of its own pidfd where the kernel has pidfs" {
