@@ -214,7 +214,7 @@ leave_nonblocking() {
 	leave_nonblocking
 	"$FDPASS" exec web -- sleep 60 3>&- 4>&- 5>&- &
 	holder=$!
-	wait_for test "$(readlink /proc/$holder/exe)" = "$(command -v sleep)"
+	wait_for sh -c '[ "$(readlink "/proc/$0/exe")" = "$1" ]' "$holder" "$(command -v sleep)"
 	run "$FDPASS" exec --take --blocking conf web -- touch "$TMP/ran"
 	assert_failure 3
 	assert_output "fdpass: exec: --blocking: web: pid $holder (sleep) holds this socket too, and its mode is shared by all who hold it: left as it is"

@@ -20,16 +20,24 @@ SERVE_MODE=(sh -c 'exec python3 "$0" $(cat "$1")' "$SERVER")
 
 @test "run starts PROG with the fds at 3, LISTEN_ variables for the child, nothing of its own" {
 	"$FDPASS" send --file /etc/hostname conf
-	# Only 0, 1 and 2 open, so that whatever else PROG finds is run's.
-	run python3 -c 'import os, sys; os.closerange(3, 65536); os.execvp(sys.argv[1], sys.argv[1:])' \
-	    "$FDPASS" run --restart=no web conf -- sh -c \
-	    'echo "$LISTEN_FDS $LISTEN_FDNAMES ${NOTIFY_SOCKET-none}"; [ "$LISTEN_PID" = $$ ] && echo pid-ok; ls /proc/$$/fd | sort -n | tr "\n" " "; echo'
+	run "$FDPASS" run --restart=no web conf -- sh -c \
+	    'echo "$LISTEN_FDS $LISTEN_FDNAMES ${NOTIFY_SOCKET-none}"; [ "$LISTEN_PID" = $$ ] && echo pid-ok'
 	assert_success
 	assert_line "2 web:conf none"
 	assert_line pid-ok
-	assert_line "0 1 2 3 4 "
 	assert_line --regexp '^fdpass: run: started pid [0-9]+$'
 	assert_line "fdpass: run: not restarting (--restart=no)"
+	# Started with only 0, 1 and 2 open, so that whatever else PROG has is
+	# run's; looked at from outside, so that nothing of the looking shows.
+	python3 -c 'import os, sys; os.closerange(3, 65536); os.execvp(sys.argv[1], sys.argv[1:])' \
+	    "$FDPASS" run --ready=notify web conf -- sleep 60 2>"$TMP/run.log" &
+	RUN_PID=$!
+	logged 'started pid'
+	pid=$(sed -n 's/^fdpass: run: started pid //p' "$TMP/run.log")
+	wait_for sh -c '[ "$(readlink "/proc/$0/exe")" = "$1" ]' "$pid" "$(command -v sleep)"
+	run sh -c "ls /proc/$pid/fd | sort -n"
+	assert_output "$(printf '0\n1\n2\n3\n4')"
+	tr '\0' '\n' <"/proc/$pid/environ" | grep -q '^NOTIFY_SOCKET=@'
 }
 
 @test "run --ready=notify: SIGHUP starts a new instance beside the old and stops the old once it is ready" {
@@ -195,6 +203,9 @@ s.sendto(b"READY=1" + b"Y" * 60000, "\0" + sys.argv[1])' "$addr"
 }
 
 @test "MAINPID= names the process run signals and watches" {
+	# run watches a MAINPID= process through a pidfd, which valgrind 3.19
+	# (CI's valgrind stage) does not know.
+	[ -z "${FDPASS_REAL:-}" ] || skip "pidfd_open does not work under valgrind 3.19"
 	echo "--notify --mainpid-child" >"$TMP/mode"
 	start_run --ready=notify web -- "${SERVE_MODE[@]}" "$TMP/mode"
 	logged 'ready after'
