@@ -274,7 +274,7 @@ start_daemon(const char *const argv[], int ready_at, int devnull)
 }
 
 /* SIGTERM ends a daemon cleanly; wait for it. */
-static void
+void
 stop_daemon(pid_t pid, const char *what)
 {
 	track_daemon(pid, 0);

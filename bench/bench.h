@@ -45,6 +45,9 @@ pid_t	 spawn(const char *const argv[], int in_fd, int out_fd, int fd3);
 /* Keep the list of daemons die() stops: (0, pid) adds, (pid, 0) removes. */
 void	 track_daemon(pid_t old, pid_t new);
 
+/* Stop a daemon with SIGTERM; anything but exit 0 stops the benchmark. */
+void	 stop_daemon(pid_t pid, const char *what);
+
 /* Run the benchmark and broker on CPU 0 (one_cpu) or on every CPU. */
 void	 place(pid_t broker, int one_cpu);
 

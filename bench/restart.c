@@ -286,19 +286,22 @@ start_exec(const struct bench *b, const char *self)
 	return pid;
 }
 
-/* Stop a server or run with SIGTERM, read what ev still gets, reap it. */
+/* Stop run with SIGTERM; what it still says is read, so it never blocks. */
 static void
-stop_server(pid_t pid, struct events *ev)
+stop_run(pid_t pid, struct events *ev)
 {
+	int status;
+
 	track_daemon(pid, 0);
 	kill(pid, SIGTERM);
-	if (ev != NULL) {
-		while (wait_event(ev, "\n"))
-			continue;
-		close(ev->fd);
-	}
-	while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
+	while (wait_event(ev, "\n"))
 		continue;
+	close(ev->fd);
+	while (waitpid(pid, &status, 0) == -1)
+		if (errno != EINTR)
+			die("waiting for fdpass run: %s", strerror(errno));
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		die("fdpass run failed (wait status %d)", status);
 }
 
 /* ---- the figures ---- */
@@ -386,17 +389,17 @@ restart_phases(struct bench *b, struct load *l, const char *self)
 		sleep_ns(SETTLE_NS);
 	}
 	l->phase = PH_NONE;
-	stop_server(run_pid, &ev);
+	stop_run(run_pid, &ev);
 	server = start_exec(b, self);
 	sleep_ns(HTTPD_DELAY_NS + SETTLE_NS);
 	l->phase = PH_EXEC;
 	for (i = 0; i < RESTARTS; i++) {
-		stop_server(server, NULL);
+		stop_daemon(server, "the HTTP server");
 		server = start_exec(b, self);
 		sleep_ns(HTTPD_DELAY_NS + SETTLE_NS);
 	}
 	l->phase = PH_NONE;
-	stop_server(server, NULL);
+	stop_daemon(server, "the HTTP server");
 }
 
 void

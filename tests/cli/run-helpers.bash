@@ -16,17 +16,8 @@ run_setup() {
 
 # The load stops; run is stopped with SIGTERM, killed after 20 s.
 run_teardown() {
-	local i
 	[ -z "$LOAD_PID" ] || { touch "$TMP/stop"; wait "$LOAD_PID" || :; }
-	if [ -n "$RUN_PID" ]; then
-		kill -TERM "$RUN_PID" 2>/dev/null || :
-		for i in $(seq 200); do
-			kill -0 "$RUN_PID" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$RUN_PID" 2>/dev/null || :
-		wait "$RUN_PID" 2>/dev/null || :
-	fi
+	stop_gently "$RUN_PID"
 	common_teardown
 }
 
