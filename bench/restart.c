@@ -1,8 +1,6 @@
 /*
- * restart.c: section 7 of the benchmark, HTTP request latency on loopback
- * while a server restarts five times: by `fdpass run` (the new instance
- * beside the old), and stopped then started again with `fdpass exec`
- * through the broker; and the small HTTP server both restart.
+ * restart.c: the benchmark's section 7, HTTP latency while a server restarts
+ * by `fdpass run` and by stop-then-exec, and the small server it restarts.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"

@@ -1,7 +1,6 @@
 /*
- * accept.c: exec's loops on the gathered sockets: --accept (and --inetd)
- * starts the program once per connection, as systemd-socket-activate
- * --accept does; --on-connect waits for the first connection.
+ * accept.c: exec --accept (and --inetd), a program per connection as
+ * systemd-socket-activate --accept; --on-connect's wait for the first one.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"

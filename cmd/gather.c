@@ -1,7 +1,6 @@
 /*
- * gather.c: gathering the fds a program gets: those inherited through
- * LISTEN_FDS, the broker's groups (or the one a --peer sender stores), fresh
- * -l sockets and the --fd groups; and giving taken groups back.
+ * gather.c: gathering the fds a program gets (inherited LISTEN_FDS, groups,
+ * a --peer sender's, -l sockets, --fd groups), and giving taken groups back.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"

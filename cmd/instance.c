@@ -1,7 +1,6 @@
 /*
- * instance.c: one program `fdpass run` starts: forking it with the fds in
- * place, its own NOTIFY_SOCKET and what comes on it (READY=1, MAINPID=,
- * STATUS=), and signalling it.
+ * instance.c: one program `fdpass run` starts: the fork with the fds in
+ * place, its own NOTIFY_SOCKET and what comes on it, and its signals.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"

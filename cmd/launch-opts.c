@@ -1,6 +1,5 @@
 /*
- * launch-opts.c: the options that say which fds a program gets and how
- * (-l, -d, --seqpacket, --fdname, -E, --fd, --take, --wait, --peer), and
+ * launch-opts.c: the options that say which fds a program gets and how, and
  * where the group NAMEs and PROG stand around "--".
  */
 #ifdef HAVE_CONFIG_H

@@ -1,7 +1,6 @@
 /*
- * launch.h: what exec (and every command that starts a program the way
- * systemd does) shares: the options that gather fds, gathering them, and
- * placing them at 3 onward under the LISTEN_* environment.
+ * launch.h: what exec and run share to start a program the systemd way:
+ * gathering options, gathering fds, their mode, placing them under LISTEN_*.
  */
 #ifndef FDPASS_LAUNCH_H
 #define FDPASS_LAUNCH_H

@@ -1,7 +1,6 @@
 /*
- * place.c: putting the gathered fds at the numbers a program expects (3
- * onward, the --fd numbers) and setting LISTEN_FDS, LISTEN_PID and
- * LISTEN_FDNAMES for it, then executing it.
+ * place.c: the gathered fds at 3 onward and the --fd numbers, LISTEN_FDS,
+ * LISTEN_PID, LISTEN_FDNAMES and LISTEN_PIDFDID set, and the exec of PROG.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"

@@ -1,7 +1,6 @@
 /*
- * run.c: `fdpass run`, gather fds as exec does, then stay as the program's
- * parent: start it, restart it without a gap on SIGHUP (the new instance
- * beside the old until it is ready), and restart it when it dies.
+ * run.c: `fdpass run`, gather fds as exec does, then keep the program
+ * running as its parent; its options and usage.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"

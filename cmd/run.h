@@ -1,7 +1,6 @@
 /*
  * run.h: what `fdpass run` is made of: its options (run.c), one started
- * program and its readiness (instance.c), the supervisor that restarts
- * them (supervise.c).
+ * program (instance.c), the supervisor that restarts them (supervise.c).
  */
 #ifndef FDPASS_RUN_H
 #define FDPASS_RUN_H

@@ -1,7 +1,6 @@
 /*
- * sockmode.c: --blocking and --nonblocking. O_NONBLOCK lives on a socket's
- * one open file, shared by every process that holds it, so it changes only
- * when no process but this one and the broker holds the socket (/proc/PID/fd).
+ * sockmode.c: --blocking and --nonblocking, set on a socket only when no
+ * process but this one and the broker holds it (O_NONBLOCK is shared).
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"

@@ -1,8 +1,6 @@
 /*
- * supervise.c: `fdpass run`'s supervisor, one poll loop over a signalfd,
- * the instances' notification sockets and pidfds, and its deadlines, that
- * starts instances, replaces the serving one on SIGHUP, and restarts one
- * that ends on its own.
+ * supervise.c: `fdpass run`'s supervisor loop: starts instances, replaces
+ * the serving one on SIGHUP, restarts one that ends, stops them all.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
