@@ -7,6 +7,7 @@
 #endif
 
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -168,15 +169,20 @@ http_get(const struct sockaddr_in *sin)
 	return rc;
 }
 
-/* A client: a GET each LOAD_PERIOD_NS, each one recorded, until stop. */
+/*
+ * A client: a GET each LOAD_PERIOD_NS, each one recorded, until stop, or
+ * until the benchmark dies (then the kernel kills it too).
+ */
 static void __attribute__((noreturn))
-load_client(struct load *l, const struct sockaddr_in *sin)
+load_client(struct load *l, const struct sockaddr_in *sin, pid_t parent)
 {
 	long long next = now_ns(), start;
 	struct timespec ts;
 	size_t i;
 	int phase, error;
 
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != parent)
+		_exit(1);
 	while (!l->stop) {
 		phase = l->phase;
 		start = now_ns();
@@ -408,6 +414,7 @@ bench_restarts(struct bench *b)
 	struct phase_stats st[PH_COUNT];
 	pid_t clients[LOAD_CLIENTS];
 	char self[PATH_MAX];
+	pid_t self_pid = getpid();
 	struct load *l;
 	ssize_t n;
 	int fd, sock, i;
@@ -432,7 +439,7 @@ bench_restarts(struct bench *b)
 	close(fd);
 	for (i = 0; i < LOAD_CLIENTS; i++)
 		if ((clients[i] = fork()) == 0)
-			load_client(l, &sin);
+			load_client(l, &sin, self_pid);
 		else if (clients[i] == -1)
 			die("fork: %s", strerror(errno));
 	restart_phases(b, l, self);
