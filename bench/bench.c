@@ -5,6 +5,7 @@
  * private abstract addresses and stops them.
  *
  * Usage: fdpass-bench [-s SECTIONS] FDPASS-PROGRAM
+ * (fdpass-bench --httpd is section 7's server; see restart.c.)
  * Exit status: 0 when every target is met, 1 when one is missed, 3 when the
  * benchmark itself could not run.
  */
@@ -30,7 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fdpass.h"
+#include "bench.h"
 
 extern char **environ;
 
@@ -56,18 +57,6 @@ struct stats {
 	double	rate;		/* operations per second */
 };
 
-/* What the benchmark runs against, set up once in main. */
-struct bench {
-	const char	*fdpass;
-	char		 address[64];	/* the main broker's */
-	pid_t		 broker;
-	int		 sample_fd;	/* the fd every request moves */
-	int		 devnull;
-	rlim_t		 nofile;
-	int		 checked;
-	int		 missed;
-};
-
 /* Every reply lands here: 64 KiB is too much to put on the stack each call. */
 static struct fdp_reply reply;
 
@@ -76,7 +65,7 @@ static struct fdp_reply reply;
 static pid_t daemons[MAX_DAEMONS];
 
 /* Nothing can be measured after this: say why and stop. */
-static void __attribute__((noreturn, format(printf, 1, 2)))
+void __attribute__((noreturn, format(printf, 1, 2)))
 die(const char *fmt, ...)
 {
 	va_list ap;
@@ -94,7 +83,7 @@ die(const char *fmt, ...)
 }
 
 /* Every figure is taken on the monotonic clock. */
-static long long
+long long
 now_ns(void)
 {
 	struct timespec ts;
@@ -104,7 +93,7 @@ now_ns(void)
 }
 
 /* qsort's comparison for samples. */
-static int
+int
 cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -147,7 +136,7 @@ stats_of(double *ns, size_t n)
 /* ---- the report ---- */
 
 /* One line of the table: a figure, its reference, the ratio, the target. */
-static void
+void
 report(struct bench *b, const char *label, const char *figure,
     const char *ref, double ratio, const char *target, int met)
 {
@@ -208,7 +197,7 @@ report_rate(struct bench *b, const char *label, double rate,
  * Start argv with in_fd as stdin, out_fd as stdout and fd3 at 3 (each when
  * not -1); the child inherits nothing else we hold: everything is cloexec.
  */
-static pid_t
+pid_t
 spawn(const char *const argv[], int in_fd, int out_fd, int fd3)
 {
 	posix_spawn_file_actions_t fa;
@@ -251,7 +240,7 @@ run(const char *const argv[], int in_fd)
 }
 
 /* Replace one entry of the daemon list: (0, pid) adds, (pid, 0) removes. */
-static void
+void
 track_daemon(pid_t old, pid_t new)
 {
 	size_t i;
@@ -285,7 +274,7 @@ start_daemon(const char *const argv[], int ready_at, int devnull)
 }
 
 /* SIGTERM ends a daemon cleanly; wait for it. */
-static void
+void
 stop_daemon(pid_t pid, const char *what)
 {
 	track_daemon(pid, 0);
@@ -321,7 +310,7 @@ start_broker(const struct bench *b, char *address, size_t len)
  * sections run the benchmark and its brokers (which inherit it) on CPU 0,
  * the concurrency and command-line sections on every CPU.
  */
-static void
+void
 place(pid_t broker, int one_cpu)
 {
 	cpu_set_t set;
@@ -389,7 +378,7 @@ wait_fd_count(pid_t pid, int n)
 /* ---- requests ---- */
 
 /* Connect to a broker; the benchmark cannot go on without it. */
-static int
+int
 connect_broker(const char *address)
 {
 	int sock = fdp_client_connect(address);
@@ -401,7 +390,7 @@ connect_broker(const char *address)
 }
 
 /* One request that must succeed; any fds the reply carries are closed. */
-static void
+void
 call(int sock, uint16_t op, uint32_t flags, const char *name, const int *fds,
     size_t nfds)
 {
@@ -938,7 +927,7 @@ print_machine(const struct bench *b)
 	    model, kernel);
 	printf("%s: %s\n", b->fdpass, linkage(b->fdpass));
 	printf("sections 1, 2, 4 and 5 run on CPU 0 (the benchmark and its "
-	    "brokers), 3 and 6 on every CPU\n");
+	    "brokers), 3, 6 and 7 on every CPU\n");
 	printf("RLIMIT_NOFILE %llu for the benchmark and its brokers",
 	    (unsigned long long)b->nofile);
 	if (b->nofile < SCALE_FDS + SCALE_SLACK)
@@ -1077,6 +1066,8 @@ main(int argc, char **argv)
 	size_t held;
 	int p[2];
 
+	if (argc >= 2 && strcmp(argv[1], "--httpd") == 0)
+		return bench_httpd(argc, argv);
 	if (argc == 4 && strcmp(argv[1], "-s") == 0) {
 		sections = argv[2];
 		argv += 2;
@@ -1120,6 +1111,10 @@ main(int argc, char **argv)
 	if (wanted(sections, '6')) {
 		place(b.broker, 0);
 		bench_cli(&b);
+	}
+	if (wanted(sections, '7')) {
+		place(b.broker, 0);
+		bench_restarts(&b);
 	}
 	stop_daemon(b.broker, "fdpass serve");
 	printf("\n%d of %d targets met\n", b.checked - b.missed, b.checked);

@@ -23,7 +23,7 @@ struct cmd_entry {
 };
 
 extern const struct cmd_entry cmd_serve, cmd_send, cmd_recv, cmd_exec,
-    cmd_list, cmd_delete, cmd_transfer, cmd_describe;
+    cmd_run, cmd_list, cmd_delete, cmd_transfer, cmd_describe;
 
 /* -v: log each protocol step to stderr (cmd_log, cmd_log_record). */
 extern int cmd_verbose;

@@ -5,14 +5,46 @@
  * what sd_is_socket(3) says about it, and whether it came without
  * close-on-exec (sd_listen_fds() sets the flag itself). Exits 1 when
  * libsystemd refuses the environment.
+ *
+ * With --pidfdid it first prints "pidfdid=VALUE own=ID": LISTEN_PIDFDID as
+ * set (or "unset") and the inode number of its own pidfd where pidfds have
+ * unique inodes (pidfs, Linux 6.9+; "none" elsewhere). The check systemd
+ * 258's sd_listen_fds() makes, which older libsystemd lacks: when both are
+ * there they must be equal, or the fds are not for this process.
  */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/vfs.h>
+#include <unistd.h>
 
 #include <systemd/sd-daemon.h>
+
+#define PIDFS_MAGIC	0x50494446
+
+/* Print LISTEN_PIDFDID and the inode number of our own pidfd on pidfs. */
+static void
+print_pidfdid(void)
+{
+	const char *env = getenv("LISTEN_PIDFDID");
+	struct statfs sfs;
+	struct stat st;
+	int fd;
+
+	printf("pidfdid=%s own=", env != NULL ? env : "unset");
+	fd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	if (fd >= 0 && fstatfs(fd, &sfs) == 0 && sfs.f_type == PIDFS_MAGIC &&
+	    fstat(fd, &st) == 0)
+		printf("%llu\n", (unsigned long long)st.st_ino);
+	else
+		printf("none\n");
+	if (fd >= 0)
+		close(fd);
+}
 
 /* The socket type sd_is_socket() finds, as a word. */
 static const char *
@@ -30,11 +62,13 @@ socket_kind(int fd)
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
 	char **names = NULL;
 	int inherit[64], n, i;
 
+	if (argc > 1 && strcmp(argv[1], "--pidfdid") == 0)
+		print_pidfdid();
 	for (i = 0; i < 64; i++)
 		inherit[i] = !(fcntl(SD_LISTEN_FDS_START + i, F_GETFD) &
 		    FD_CLOEXEC);

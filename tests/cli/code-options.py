@@ -4,7 +4,7 @@ the code, for the test that keeps shell completion in step with it. For each
 file of CMDDIR exporting a struct cmd_entry, one line: the subcommand's name,
 then each long option of its struct option tables (macros of CMDDIR's
 headers expanded) as --NAME and each letter of its getopt_long option
-strings as -L, sorted."""
+strings (literals and the macros that stand for them) as -L, sorted."""
 import glob
 import os
 import re
@@ -38,6 +38,20 @@ def long_names(body, macros, depth=0):
     return names
 
 
+def short_letters(arg, macros, depth=0):
+    """The letters of an optstring argument: string literals and macros
+    that stand for them, written one after the other."""
+    if depth > 16:
+        sys.exit("code-options.py: macros nest too deep")
+    letters = ""
+    for literal, word in re.findall(r'"([^"]*)"|(\w+)', arg):
+        if word:
+            letters += short_letters(macros.get(word, ""), macros, depth + 1)
+        else:
+            letters += literal
+    return letters
+
+
 def main():
     cmddir = sys.argv[1]
     macros = macros_of(cmddir)
@@ -52,8 +66,9 @@ def main():
         for table in re.finditer(r"struct\s+option\s+\w+\s*\[\s*\]\s*=\s*\{(.*?)\}\s*;",
                                  text, re.S):
             options |= {"--" + n for n in long_names(table.group(1), macros)}
-        for optstring in re.finditer(r'getopt_long\s*\([^,]*,[^,]*,\s*"([^"]*)"', text):
-            options |= {"-" + c for c in optstring.group(1) if c not in "+-:"}
+        for optstring in re.finditer(r'getopt_long\s*\([^,]*,[^,]*,((?:\s*(?:"[^"]*"|\w+))+)\s*,', text):
+            options |= {"-" + c for c in short_letters(optstring.group(1), macros)
+                        if c not in "+-:"}
         if not options:
             sys.exit("code-options.py: %s: no options found for %s" %
                      (path, entry.group(1)))

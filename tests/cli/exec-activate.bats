@@ -238,13 +238,46 @@ for fd in range(3, 3 + int(os.environ["LISTEN_FDS"])):
 	assert_output "$(printf '1\n3 unknown dgram inherit')"
 }
 
+# $1 is what sd-listen --pidfdid printed: LISTEN_PIDFDID names the process
+# that reads it where pidfds have inodes of their own, and is unset elsewhere.
+pidfdid_is_own() {
+	[[ "$1" =~ ^pidfdid=([0-9]+)\ own=([0-9]+)$ ]] &&
+	    [ "${BASH_REMATCH[1]}" = "${BASH_REMATCH[2]}" ] && return 0
+	[ "$1" = "pidfdid=unset own=none" ] || fail "LISTEN_PIDFDID wrong: $1"
+}
+
+@test "LISTEN_PIDFDID is the inode of the program's own pidfd where the kernel has pidfs" {
+	[ -x "$SD_LISTEN" ] || skip "built without libsystemd"
+	"$FDPASS" send --listen tcp:127.0.0.1:0 web
+	# A stale one from the parent never reaches the program.
+	run env LISTEN_PIDFDID=1 "$FDPASS" exec web -- "$SD_LISTEN" --pidfdid
+	assert_success
+	pidfdid_is_own "${lines[0]}"
+	assert_line --index 2 "3 web stream-listening inherit"
+	# Each --accept child gets its own.
+	LISTEN_PIDFDID=1 "$FDPASS" exec -a -l "$TMP/a.sock" -- sh -c 'exec "$0" --pidfdid >"$1.$$"' \
+	    "$SD_LISTEN" "$TMP/out" 3>&- 4>&- 5>&- &
+	pid=$!
+	BG_PIDS="$BG_PIDS $pid"
+	wait_for test -S "$TMP/a.sock"
+	unix_talk "$TMP/a.sock" "" >/dev/null
+	wait_for compgen -G "$TMP/out.*"
+	wait_for grep -q stream "$TMP"/out.*
+	kill -TERM "$pid"
+	wait "$pid"
+	run cat "$TMP"/out.*
+	pidfdid_is_own "${lines[0]}"
+	assert_line --index 2 "3 connection stream inherit"
+}
+
 @test "exec -l and systemd-socket-activate -l give a program the same" {
 	[ -x "$SD_LISTEN" ] || skip "built without libsystemd"
 	[ -n "$SOCKET_ACTIVATE" ] || skip "no systemd-socket-activate"
 	port=$(free_port)
 	# The same program, the same options, a clean environment for both:
 	# systemd-socket-activate passes on only PATH, HOME, USER, TERM.
-	show='env | grep -E "^(LISTEN_|FOO=)" | sed "s/^LISTEN_PID=$$\$/LISTEN_PID=self/" | sort; exec "$0"'
+	# Debian 12's systemd (252) sets no LISTEN_PIDFDID; 258 does, as exec does.
+	show='env | grep -E "^(LISTEN_|FOO=)" | grep -v ^LISTEN_PIDFDID= | sed "s/^LISTEN_PID=$$\$/LISTEN_PID=self/" | sort; exec "$0"'
 	run env -i PATH="$PATH" "$FDPASS" exec -l "127.0.0.1:$port" --fdname web -E FOO=bar \
 	    -- sh -c "$show" "$SD_LISTEN"
 	assert_success

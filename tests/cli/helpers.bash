@@ -77,23 +77,27 @@ broker_fd_count_is() {
 	fail "broker holds $(broker_fd_count) fds, expected $1"
 }
 
-# A broker still running is stopped with SIGTERM, so that one run under
-# valgrind can report, and killed if it has not exited within 20 s.
-common_teardown() {
+# Stop the process $1 (when set) with SIGTERM, so that one run under
+# valgrind can report, and kill it if it has not exited within 20 s.
+stop_gently() {
 	local i
+	[ -n "$1" ] || return 0
+	kill -TERM "$1" 2>/dev/null || :
+	for i in $(seq 200); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$1" 2>/dev/null || :
+	wait "$1" 2>/dev/null || :
+}
+
+# A broker still running is stopped gently.
+common_teardown() {
 	if [ -n "$NOTIFY_PID" ]; then
 		kill "$NOTIFY_PID" 2>/dev/null || :
 		wait "$NOTIFY_PID" 2>/dev/null || :
 	fi
-	if [ -n "$BROKER_PID" ]; then
-		kill -TERM "$BROKER_PID" 2>/dev/null || :
-		for i in $(seq 200); do
-			kill -0 "$BROKER_PID" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$BROKER_PID" 2>/dev/null || :
-		wait "$BROKER_PID" 2>/dev/null || :
-	fi
+	stop_gently "$BROKER_PID"
 	rm -rf "$TMP"
 }
 
