@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "broker/broker.h"
 
 /* The fds retrieved so far and the name each came under. */
 struct exec_fds {
