@@ -6,11 +6,7 @@
 #define FDPASS_CMD_H
 
 #include "fdpass.h"
-
-/* Exit statuses, documented in fdpass(1). */
-#define EXIT_REFUSED	1	/* the broker refused the request */
-#define EXIT_USAGE	2	/* bad arguments */
-#define EXIT_SYSTEM	3	/* a system or communication failure */
+#include "log.h"
 
 /*
  * One subcommand: its name, its usage (a synopsis line, then one line per
@@ -24,21 +20,6 @@ struct cmd_entry {
 
 extern const struct cmd_entry cmd_serve, cmd_send, cmd_recv, cmd_exec,
     cmd_run, cmd_list, cmd_delete, cmd_transfer, cmd_describe;
-
-/* -v: log each protocol step to stderr (cmd_log, cmd_log_record). */
-extern int cmd_verbose;
-
-/* Print "fdpass: CMD: message" to stderr when -v was given. */
-void	 cmd_log(const char *cmd, const char *fmt, ...)
-	    __attribute__((format(printf, 2, 3)));
-
-/*
- * With -v, log one record: "->" sent, "<-" received; client is the
- * broker's number for the client (its fd), -1 on the client's side.
- */
-void	 cmd_log_record(const char *cmd, int client, const char *dir,
-	    const struct fdp_wire_header *h, const void *payload, size_t len,
-	    const int *fds, size_t nfds);
 
 /*
  * fdp_call (fdp_call_arg when flags carry FDP_F_TTL or FDP_F_WAIT, with
@@ -94,14 +75,6 @@ int	 cmd_get_group(const char *cmd, int sock, const char *name,
 	    const struct cmd_get *g, struct fdp_reply *r);
 
 /*
- * Peer mode (--peer, recv --listen): listen at the address and answer exactly one
- * client as the broker would (the broker's own code), until it has stored
- * one group; r then holds its fds and name (256 bytes) its name.
- */
-int	 serve_peer(const char *cmd, const char *socket_opt,
-	    struct fdp_reply *r, char *name);
-
-/*
  * LIST at sock, calling fn with each entry of every reply record in turn
  * (name as a C string); stops at fn's first nonzero return and returns it.
  * Otherwise 0 once the last record is done (r->h.status says whether the
@@ -127,10 +100,6 @@ int	 cmd_listener_parse(const char *cmd, const char *spec, int deftype,
  */
 int	 cmd_listener_open(const char *cmd, const char *spec,
 	    const struct fdp_listener *l);
-
-/* Print "fdpass: CMD: message" to stderr. */
-void	 cmd_warn(const char *cmd, const char *fmt, ...)
-	    __attribute__((format(printf, 2, 3)));
 
 /* Print the whole usage to f and return status (EXIT_USAGE or 0). */
 int	 cmd_usage(const struct cmd_entry *c, FILE *f, int status);

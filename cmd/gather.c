@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "launch.h"
+#include "broker/broker.h"
 
 /* Room for k more fds; every source of fds appends through here. */
 static int

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "broker/broker.h"
 
 /* What recv prints. */
 enum recv_output {

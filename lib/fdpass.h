@@ -79,6 +79,22 @@ void		 fdp_close_fds(int *fds, size_t n);
 /* Whether fd is an open descriptor of this process. */
 int		 fdp_fd_is_open(int fd);
 
+/* ---- fdlimit.c: this process's fds ---- */
+
+/*
+ * The soft fd limit, raised to the hard one first when asked: a broker
+ * holding many groups, or a client taking them, needs every fd the system
+ * lets it have.
+ */
+size_t		 fdp_nofile(int raise);
+
+/*
+ * How many fds this process has open below nofile, counted in
+ * /proc/self/fd (a tool such as valgrind may hold its own above the limit
+ * it reports); -1 with errno when the directory cannot be read.
+ */
+int		 fdp_fds_open_below(size_t nofile, size_t *open);
+
 /* ---- addr.c: addresses ---- */
 
 /* A Unix socket address: a path, or an abstract name written "@name". */

@@ -10,8 +10,8 @@
 
 #include <stdlib.h>
 
-#include "access.h"
-#include "request.h"
+#include "broker/access.h"
+#include "broker/request.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

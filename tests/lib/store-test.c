@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "fdpass.h"
-#include "store.h"
+#include "broker/store.h"
 #include "tap.h"
 
 /* Enough groups for six doublings, from 64 buckets to 4096. */

@@ -1,15 +1,10 @@
-/* broker-limits.c: the broker's fd, client, waiter and in-flight limits. */
+/* limits.c: the broker's fd, client, waiter and in-flight limits. */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
 
-#include <sys/resource.h>
-
-#include <dirent.h>
-#include <stdlib.h>
-
 #include "fdpass.h"
-#include "broker-limits.h"
+#include "limits.h"
 
 #define LIMITS_DEFAULT_CLIENTS	1024
 #define LIMITS_DEFAULT_RESERVED	16
@@ -32,53 +27,19 @@ limits_init(struct broker_limits *l)
 	l->can_pause = 0;
 }
 
-size_t
-limits_nofile(int raise)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
-		return 1024;
-	if (raise && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
-			getrlimit(RLIMIT_NOFILE, &rl);
-	}
-	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 1u << 30)
-		return 1u << 30;
-	return (size_t)rl.rlim_cur;
-}
-
-int
-limits_open_below(size_t nofile, size_t *open)
-{
-	struct dirent *de;
-	DIR *d;
-	size_t n = 0;
-
-	if ((d = opendir("/proc/self/fd")) == NULL)
-		return -1;
-	while ((de = readdir(d)) != NULL)
-		if (de->d_name[0] != '.' && strtoul(de->d_name, NULL, 10) < nofile)
-			n++;
-	closedir(d);
-	*open = n > 0 ? n - 1 : 0;	/* not the directory's own fd */
-	return 0;
-}
-
 /* The broker's count of its open fds, a guess if /proc cannot tell. */
 static size_t
 limits_count_open(size_t nofile)
 {
 	size_t n;
 
-	return limits_open_below(nofile, &n) == 0 ? n : 8;
+	return fdp_fds_open_below(nofile, &n) == 0 ? n : 8;
 }
 
 void
 limits_start(struct broker_limits *l, int raise)
 {
-	l->nofile = limits_nofile(raise);
+	l->nofile = fdp_nofile(raise);
 }
 
 /* The fds the limit leaves beside fixed ones open and the reserve. */

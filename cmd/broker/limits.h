@@ -1,11 +1,11 @@
 /*
- * broker-limits.h: what the broker allows itself and each client: fds held,
+ * limits.h: what the broker allows itself and each client: fds held,
  * clients, waiting clients, fds in flight to clients, and the room kept for
  * its own uid and root, so that it never runs out of fds in a way that loses
  * one and no client can lock the owner out.
  */
-#ifndef FDPASS_BROKER_LIMITS_H
-#define FDPASS_BROKER_LIMITS_H
+#ifndef FDPASS_LIMITS_H
+#define FDPASS_LIMITS_H
 
 #include <stddef.h>
 
@@ -29,20 +29,6 @@ struct broker_limits {
 	unsigned	 client_timeout; /* --client-timeout, seconds; 0 for never */
 	int		 can_pause;	/* the limit leaves room for a whole request at all */
 };
-
-/*
- * The soft fd limit, raised to the hard one first when asked: a broker
- * holding many groups, or a client taking them, needs every fd the system
- * lets it have.
- */
-size_t	 limits_nofile(int raise);
-
-/*
- * How many fds this process has open below nofile, counted in
- * /proc/self/fd (a tool such as valgrind may hold its own above the limit
- * it reports); -1 with errno when the directory cannot be read.
- */
-int	 limits_open_below(size_t nofile, size_t *open);
 
 /* Defaults before the options are read. */
 void	 limits_init(struct broker_limits *l);

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cmd.h"
+#include "log.h"
 #include "fdstore.h"
 
 int

@@ -1,0 +1,284 @@
+/*
+ * ops.c: what each request does, once read and allowed: store, retrieve,
+ * wait for a name and be woken by its store, delete, and list.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+
+#include "broker.h"
+#include "log.h"
+
+/*
+ * A waiting client stops waiting: its name entry and timer forget it, and
+ * its --client-timeout, stopped while it waited, runs again.
+ */
+void
+client_stop_waiting(struct client *c)
+{
+	if (c->wait.g == NULL)
+		return;
+	store_unwait(&c->b->store, &c->wait);
+	evtimer_del(c->wait_ev);
+	if (!c->trusted)
+		c->b->nwaiting--;
+	client_touch(c);
+}
+
+/*
+ * A STORE hands the group to the clients waiting for its name, in arrival
+ * order, until one takes it (FDP_F_TAKE): exactly one taker gets a group.
+ * A waiter the fds in flight leave no room for stops the round; the rest
+ * are woken, in order, once there is room.
+ */
+static void
+broker_wake(struct broker *b, struct group *g)
+{
+	struct waiter *w;
+	struct client *c;
+	int take, rc;
+
+	while ((w = TAILQ_FIRST(&g->waiters)) != NULL) {
+		c = w->owner;
+		if (!client_inflight_room(c, g->nfds)) {
+			b->wake_owed = 1;
+			broker_inflight_later(b);
+			return;
+		}
+		take = w->take;
+		client_stop_waiting(c);
+		rc = client_send(c, FDP_OP_RETRIEVE, 0, FDP_S_OK, NULL, 0,
+		    g->fds, g->nfds);
+		if (rc == -1) {
+			client_drop(c);
+			continue;
+		}
+		client_arm(c);
+		if (take && rc == 0) {
+			store_remove(&b->store, g);
+			return;
+		}
+	}
+}
+
+/*
+ * Waiters owed a group held now (their round stopped for room in flight)
+ * get it, in order, by name.
+ */
+void
+broker_wake_owed(struct broker *b)
+{
+	struct client *c;
+
+	b->wake_owed = 0;
+	TAILQ_FOREACH(c, &b->clients, entry)
+		if (!c->dead && c->wait.g != NULL && c->wait.g->nfds > 0)
+			broker_wake(b, c->wait.g);
+}
+
+/*
+ * STORE: the group's fds move from the request into the store, within
+ * --max-fds (a group it replaces no longer counts).
+ */
+static uint32_t
+broker_store(struct broker *b, const struct request *req, int *fds,
+    size_t nfds)
+{
+	const struct group *old = store_find(&b->store, req->name, req->len);
+	size_t held = b->store.nfds;
+	uint32_t status;
+
+	if (old != NULL && (req->h.flags & FDP_F_REPLACE) != 0)
+		held -= old->nfds;
+	if (held + nfds > b->limits.max_fds)
+		return FDP_S_FULL;
+	status = (uint32_t)store_put(&b->store, req->name, req->len, fds, nfds,
+	    (req->h.flags & FDP_F_REPLACE) != 0, req->arg);
+	if (status == FDP_S_OK) {
+		b->peer_stored = 1;
+		broker_wake(b, store_find(&b->store, req->name, req->len));
+	}
+	return status;
+}
+
+/* DELETE: the broker closes the group's fds, and its TTL with them. */
+static uint32_t
+broker_delete(struct broker *b, const struct request *req)
+{
+	struct group *g;
+
+	if ((g = store_find(&b->store, req->name, req->len)) == NULL)
+		return FDP_S_NOENT;
+	store_remove(&b->store, g);
+	return FDP_S_OK;
+}
+
+/* A wait ran out: the client hears TIMEOUT, and the name forgets it. */
+static void
+client_wait_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct client *c = arg;
+
+	(void)fd;
+	(void)what;
+	client_stop_waiting(c);
+	if (client_send(c, FDP_OP_RETRIEVE, 0, FDP_S_TIMEOUT, NULL, 0, NULL,
+	    0) == -1)
+		client_drop(c);
+	else
+		client_arm(c);
+}
+
+/*
+ * RETRIEVE with FDP_F_WAIT of a name not held: the client waits on the
+ * name's entry, with a timer if it gave a timeout (in ms), until a STORE
+ * wakes it. The broker keeps the timeout, so a group is never handed to a
+ * client that has already given up. A wait is not idleness: the client's
+ * --client-timeout stops until the wait ends; instead clients of other
+ * uids may wait only --max-waiters at once.
+ */
+int
+client_wait(struct client *c, const char *name, size_t len,
+    uint32_t timeout_ms, int take)
+{
+	struct broker *b = c->b;
+	struct timeval tv;
+
+	tv.tv_sec = (time_t)(timeout_ms / 1000);
+	tv.tv_usec = (suseconds_t)(timeout_ms % 1000) * 1000;
+	if (!c->trusted && b->nwaiting >= b->limits.max_waiters)
+		return client_send_full(c, FDP_OP_RETRIEVE, FDP_FULL_WAITERS);
+	if (c->wait_ev == NULL)
+		c->wait_ev = evtimer_new(b->base, client_wait_timeout, c);
+	if (c->wait_ev == NULL ||
+	    store_wait(&b->store, name, len, &c->wait, take) == -1)
+		return client_send_full(c, FDP_OP_RETRIEVE, FDP_FULL_FDS);
+	if (!c->trusted)
+		b->nwaiting++;
+	if (timeout_ms > 0 && evtimer_add(c->wait_ev, &tv) == -1) {
+		client_stop_waiting(c);
+		return client_send_full(c, FDP_OP_RETRIEVE, FDP_FULL_FDS);
+	}
+	evtimer_del(c->idle_ev);
+	return 0;
+}
+
+/* RETRIEVE: hand the group over; remove it (TAKE) or wait for it (WAIT). */
+static int
+broker_retrieve(struct broker *b, struct client *c, const struct request *req)
+{
+	struct group *g;
+	int take = (req->h.flags & FDP_F_TAKE) != 0, rc;
+
+	if ((g = store_find(&b->store, req->name, req->len)) != NULL) {
+		rc = client_send(c, req->h.op, 0, FDP_S_OK, NULL, 0, g->fds,
+		    g->nfds);
+		if (rc == 0 && take)
+			store_remove(&b->store, g);
+		return rc == -1 ? -1 : 0;
+	}
+	if ((req->h.flags & FDP_F_WAIT) == 0)
+		return client_send(c, req->h.op, 0, FDP_S_NOENT, NULL, 0, NULL,
+		    0);
+	return client_wait(c, req->name, req->len, req->arg, take);
+}
+
+/* Whether a client may see a group in its LIST. */
+static int
+list_visible(const struct group *g, void *arg)
+{
+	const struct client *c = arg;
+
+	return access_allows(&c->b->policy, &c->cred, ACCESS_LIST,
+	    group_name(g), group_namelen(g));
+}
+
+/*
+ * A LIST goes out a record at a time, in name order, the next one made
+ * only once the socket took the last: a client that does not read holds
+ * one record, never the whole list. Each record's entries are the names
+ * after the last one sent; a group stored or deleted meanwhile shows or
+ * not, but no name twice.
+ */
+int
+client_list_continue(struct client *c)
+{
+	static const struct group *pick[STORE_LIST_ROOM(FDP_PROTO_MAX_RECORD,
+	    sizeof(struct fdp_wire_entry))];
+	static unsigned char buf[FDP_PROTO_MAX_RECORD -
+	    sizeof(struct fdp_wire_header)];
+	struct fdp_wire_entry e;
+	size_t i, n, len;
+	int more;
+
+	while (c->listing && !c->dead && STAILQ_EMPTY(&c->out)) {
+		n = store_list_next(&c->b->store, c->list_after,
+		    c->list_afterlen, list_visible, c, sizeof(buf), sizeof(e),
+		    pick, &more);
+		for (i = 0, len = 0; i < n; i++) {
+			e.name_len = (uint16_t)group_namelen(pick[i]);
+			e.nfds = pick[i]->nfds;
+			e.expires_in = group_expires_in(pick[i]);
+			memcpy(buf + len, &e, sizeof(e));
+			memcpy(buf + len + sizeof(e), group_name(pick[i]),
+			    e.name_len);
+			len += sizeof(e) + e.name_len;
+		}
+		c->listing = more;
+		if (more) {
+			c->list_afterlen = (uint8_t)group_namelen(pick[n - 1]);
+			memcpy(c->list_after, group_name(pick[n - 1]),
+			    c->list_afterlen);
+		}
+		if (client_send(c, FDP_OP_LIST, more ? FDP_F_MORE : 0,
+		    FDP_S_OK, buf, len, NULL, 0) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* LIST: every name the client may list and its fd count, in records. */
+static int
+broker_list(struct client *c)
+{
+	c->listing = 1;
+	c->list_afterlen = 0;
+	return client_list_continue(c);
+}
+
+/*
+ * Answer one decoded, permitted request; the request's fds are the
+ * broker's to close unless the store took them. Returns -1 when the client
+ * is to be dropped.
+ */
+int
+broker_handle(struct broker *b, struct client *c, const struct request *req,
+    int *fds, size_t nfds)
+{
+	uint32_t status;
+
+	switch (req->h.op) {
+	case FDP_OP_STORE:
+		status = broker_store(b, req, fds, nfds);
+		if (status != FDP_S_OK)
+			fdp_close_fds(fds, nfds);
+		if (status == FDP_S_FULL)
+			return client_send_full(c, req->h.op, FDP_FULL_FDS);
+		if (client_send(c, req->h.op, 0, status, NULL, 0, NULL,
+		    0) == -1)
+			return -1;
+		peer_check_done(b, c);
+		return 0;
+	case FDP_OP_RETRIEVE:
+		return broker_retrieve(b, c, req);
+	case FDP_OP_DELETE:
+		return client_send(c, req->h.op, 0, broker_delete(b, req), NULL,
+		    0, NULL, 0);
+	case FDP_OP_LIST:
+		return broker_list(c);
+	default:
+		return broker_takeover(b, c);
+	}
+}
