@@ -257,7 +257,7 @@ struct fdp_cred {
 /* The credentials of a connected Unix socket's peer, as of connect(). */
 int		 fdp_peer_cred(int sock, struct fdp_cred *c);
 
-/* ---- describe.c: what an fd is ---- */
+/* ---- describe*.c: what an fd is; describe-print.c prints it ---- */
 
 #define FDP_DESC_MAX_FIELDS	24
 

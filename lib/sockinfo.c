@@ -1,6 +1,6 @@
 /*
  * sockinfo.c: the listener settings a socket carries, read back from the
- * kernel for describe.c: the backlog and the connections waiting in it
+ * kernel for describe-socket.c: the backlog and the connections waiting in it
  * (tcp_info for TCP, sock_diag for Unix sockets), SO_REUSEPORT,
  * IPV6_V6ONLY, and the network namespace when it is not ours. Every query
  * only reads.

@@ -1,6 +1,6 @@
 /*
  * utf8.c: which bytes of a string are UTF-8 text, and which characters must
- * not reach a terminal as they are: what describe.c's printers escape.
+ * not reach a terminal as they are: what describe-print.c escapes.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
