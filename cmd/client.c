@@ -284,16 +284,18 @@ log_reply(const char *cmd, int rc, const struct fdp_reply *r)
 		cmd_log(cmd, "<- no reply: %s", fdp_strerror(rc));
 }
 
-int
-cmd_call(const char *cmd, int sock, uint16_t op, uint32_t flags,
-    uint32_t arg, const char *name, const int *fds, size_t nfds,
-    struct fdp_reply *r)
+/*
+ * Log a request about to go out under -v; returns the bytes of argument it
+ * carries (FDP_F_TTL, FDP_F_WAIT).
+ */
+static size_t
+log_request(const char *cmd, uint16_t op, uint32_t flags, uint32_t arg,
+    const char *name, const int *fds, size_t nfds)
 {
 	unsigned char payload[sizeof(arg) + 255];
 	struct fdp_wire_header h;
 	size_t argbytes = (flags & (FDP_F_TTL | FDP_F_WAIT)) ? sizeof(arg) : 0;
 	size_t namelen = name != NULL ? strlen(name) : 0;
-	int rc, saved_errno;
 
 	if (cmd_verbose && namelen <= 255) {
 		fdp_header_init(&h, op, flags, 0);
@@ -302,6 +304,25 @@ cmd_call(const char *cmd, int sock, uint16_t op, uint32_t flags,
 		cmd_log_record(cmd, -1, "->", &h, payload, argbytes + namelen,
 		    fds, nfds);
 	}
+	return argbytes;
+}
+
+int
+cmd_send_request(const char *cmd, int sock, uint16_t op, uint32_t flags,
+    uint32_t arg, const char *name, const int *fds, size_t nfds)
+{
+	log_request(cmd, op, flags, arg, name, fds, nfds);
+	return fdp_send_request(sock, op, flags, arg, name, fds, nfds);
+}
+
+int
+cmd_call(const char *cmd, int sock, uint16_t op, uint32_t flags,
+    uint32_t arg, const char *name, const int *fds, size_t nfds,
+    struct fdp_reply *r)
+{
+	size_t argbytes = log_request(cmd, op, flags, arg, name, fds, nfds);
+	int rc, saved_errno;
+
 	if (argbytes > 0)
 		rc = fdp_call_arg(sock, op, flags, arg, name, fds, nfds, r);
 	else

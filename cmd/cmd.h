@@ -30,6 +30,11 @@ int	 cmd_call(const char *cmd, int sock, uint16_t op, uint32_t flags,
 	    uint32_t arg, const char *name, const int *fds, size_t nfds,
 	    struct fdp_reply *r);
 
+/* fdp_send_request, logged under -v: a request sent ahead of its answer. */
+int	 cmd_send_request(const char *cmd, int sock, uint16_t op,
+	    uint32_t flags, uint32_t arg, const char *name, const int *fds,
+	    size_t nfds);
+
 /* fdp_reply_recv, logged under -v. */
 int	 cmd_reply_recv(const char *cmd, int sock, uint16_t op,
 	    struct fdp_reply *r);

@@ -504,6 +504,24 @@ int		 fdp_call_arg(int sock, uint16_t op, uint32_t flags,
 		    struct fdp_reply *r);
 
 /*
+ * Send one request as fdp_call_arg does (the argument only when flags carry
+ * FDP_F_TTL or FDP_F_WAIT), without waiting for its answer: a client may
+ * send several, then read their answers, in order, with fdp_reply_recv.
+ * Returns 0 or an FDP_E* code.
+ */
+int		 fdp_send_request(int sock, uint16_t op, uint32_t flags,
+		    uint32_t arg, const char *name, const int *fds, size_t nfds);
+
+/*
+ * Send one request whose payload is not a name (LOAD's entries), at most
+ * FDP_PROTO_MAX_REQUEST bytes with its header (FDP_ETOOBIG past it),
+ * without waiting for its answer. Returns 0 or an FDP_E* code.
+ */
+int		 fdp_send_payload(int sock, uint16_t op, uint32_t flags,
+		    const void *payload, size_t len, const int *fds,
+		    size_t nfds);
+
+/*
  * Receive one reply record to op into rec (size bytes) and its fds, and
  * check it: header, op (or the FULL of a broker that refused the
  * connection, op FDP_OP_REPLY), and no fds on an error status. Returns the payload

@@ -154,26 +154,72 @@ fdp_reply_recv(int sock, uint16_t op, struct fdp_reply *r)
 	return 0;
 }
 
+/* Send a request: header, argbytes of arg, payload; fds borrowed. */
+static ssize_t
+request_send_payload(int sock, uint16_t op, uint32_t flags,
+    const uint32_t *arg, size_t argbytes, const void *payload, size_t len,
+    const int *fds, size_t nfds)
+{
+	unsigned char req[FDP_PROTO_MAX_REQUEST];
+	struct fdp_wire_header h;
+
+	if (sizeof(h) + argbytes + len > sizeof(req))
+		return FDP_ETOOBIG;
+	fdp_header_init(&h, op, flags, 0);
+	memcpy(req, &h, sizeof(h));
+	if (argbytes > 0)
+		memcpy(req + sizeof(h), arg, argbytes);
+	if (len > 0)
+		memcpy(req + sizeof(h) + argbytes, payload, len);
+	return fdp_send_msg(sock, req, sizeof(h) + argbytes + len, fds, nfds);
+}
+
+/* Send a request whose payload is a name (at most 255 bytes), or none. */
+static ssize_t
+request_send(int sock, uint16_t op, uint32_t flags, const uint32_t *arg,
+    size_t argbytes, const char *name, const int *fds, size_t nfds)
+{
+	size_t namelen = name != NULL ? strlen(name) : 0;
+
+	if (namelen > 255)
+		return FDP_ETOOBIG;
+	return request_send_payload(sock, op, flags, arg, argbytes, name,
+	    namelen, fds, nfds);
+}
+
+/* LOAD's payload is entries, not a name. */
+int
+fdp_send_payload(int sock, uint16_t op, uint32_t flags, const void *payload,
+    size_t len, const int *fds, size_t nfds)
+{
+	ssize_t n = request_send_payload(sock, op, flags, NULL, 0, payload,
+	    len, fds, nfds);
+
+	return n < 0 ? (int)n : 0;
+}
+
+/* Pipelining: requests go out ahead of their answers. */
+int
+fdp_send_request(int sock, uint16_t op, uint32_t flags, uint32_t arg,
+    const char *name, const int *fds, size_t nfds)
+{
+	size_t argbytes = (flags & (FDP_F_TTL | FDP_F_WAIT)) ? sizeof(arg) : 0;
+	ssize_t n;
+
+	n = request_send(sock, op, flags, &arg, argbytes, name, fds, nfds);
+	return n < 0 ? (int)n : 0;
+}
+
 /* Send a request (header, argbytes of arg, name) and receive the reply. */
 static int
 request_call(int sock, uint16_t op, uint32_t flags, const uint32_t *arg,
     size_t argbytes, const char *name, const int *fds, size_t nfds,
     struct fdp_reply *r)
 {
-	unsigned char req[sizeof(struct fdp_wire_header) + sizeof(*arg) + 255];
-	struct fdp_wire_header h;
-	size_t namelen = name != NULL ? strlen(name) : 0;
 	ssize_t n;
 
 	r->nfds = 0;
-	if (namelen > 255)
-		return FDP_ETOOBIG;
-	fdp_header_init(&h, op, flags, 0);
-	memcpy(req, &h, sizeof(h));
-	memcpy(req + sizeof(h), arg, argbytes);
-	if (namelen > 0)
-		memcpy(req + sizeof(h) + argbytes, name, namelen);
-	n = fdp_send_msg(sock, req, sizeof(h) + argbytes + namelen, fds, nfds);
+	n = request_send(sock, op, flags, arg, argbytes, name, fds, nfds);
 	if (n == FDP_ESYS && (errno == EPIPE || errno == ECONNRESET) &&
 	    fdp_reply_recv(sock, op, r) == 0)
 		return 0;	/* a broker that refused the connection said why */

@@ -18,6 +18,9 @@
 /* The largest record either side sends or accepts, header included. */
 #define FDP_PROTO_MAX_RECORD	65536
 
+/* The largest request the broker reads, header included. */
+#define FDP_PROTO_MAX_REQUEST	4096
+
 /* Every record opens with this 16-byte header. */
 struct fdp_wire_header {
 	uint32_t	magic;		/* FDP_PROTO_MAGIC */
@@ -35,6 +38,8 @@ struct fdp_wire_header {
 #define FDP_OP_RETRIEVE	2	/* reply carries the group's fds */
 #define FDP_OP_LIST	3	/* empty payload; reply: entries, maybe in several records */
 #define FDP_OP_DELETE	4	/* the broker closes the group */
+#define FDP_OP_DUMP	7	/* payload: a name to go on after; reply: groups with their fds */
+#define FDP_OP_LOAD	8	/* payload: LIST entries; fds: theirs; reply: a status each */
 #define FDP_OP_TAKEOVER	10	/* a new broker asks for the state; replies: the handover */
 #define FDP_OP_TAKEOVER_READY 11 /* the new broker holds the state; replies: the clients */
 #define FDP_OP_TAKEOVER_DONE 12	/* the new broker serves; no reply, the old one exits */
@@ -46,6 +51,7 @@ struct fdp_wire_header {
 #define FDP_F_TAKE	0x0002	/* RETRIEVE: remove the group as it is handed over */
 #define FDP_F_WAIT	0x0004	/* RETRIEVE: wait for the name; argument: timeout in ms, 0 none */
 #define FDP_F_TTL	0x0008	/* STORE: argument: seconds until the broker closes the group */
+#define FDP_F_BATCH	0x0010	/* TAKEOVER: hand the groups over several a record */
 
 /*
  * TAKEOVER and TAKEOVER_READY replies: FDP_F_MORE says another record
@@ -56,6 +62,7 @@ struct fdp_wire_header {
 #define FDP_F_HANDOVER_CLIENT	0x0400	/* a struct fdp_wire_client, the name, 1 fd */
 #define FDP_F_HANDOVER_QUEUED	0x0800	/* a reply record queued for the last client, its fds */
 #define FDP_F_HANDOVER_LISTING	0x1000	/* the last client's LIST goes on after this name */
+#define FDP_F_HANDOVER_GROUPS	0x4000	/* entries as in LIST, then all their fds */
 
 /* One LIST reply entry; entries follow each other unaligned. */
 struct fdp_wire_entry {

@@ -317,6 +317,10 @@ access_request_ops(uint16_t op, uint32_t flags)
 		return ACCESS_DELETE;
 	case FDP_OP_LIST:
 		return ACCESS_LIST;
+	case FDP_OP_DUMP:
+		return ACCESS_LIST | ACCESS_RETRIEVE;
+	case FDP_OP_LOAD:
+		return ACCESS_STORE;
 	default:
 		return 0;
 	}
@@ -384,7 +388,10 @@ access_check(const struct access_policy *p, const struct fdp_cred *peer,
 		return access_trusted(p, peer) ? FDP_S_OK :
 		    FDP_S_TAKEOVER_DENIED;
 	case FDP_OP_LIST:
-		ok = access_allows(p, peer, ACCESS_LIST, NULL, 0);
+	case FDP_OP_DUMP:
+	case FDP_OP_LOAD:
+		ok = access_allows(p, peer, access_request_ops(req->h.op, 0),
+		    NULL, 0);
 		break;
 	default:
 		ok = access_allows(p, peer, access_request_ops(req->h.op,

@@ -65,7 +65,7 @@ void		 access_policy_free(struct access_policy *p);
  * The ACCESS_* bits a request with this op and these flags needs, every one
  * of them: STORE (FDP_F_REPLACE too) store, RETRIEVE retrieve, RETRIEVE with
  * FDP_F_TAKE retrieve and delete (it removes the group), DELETE delete, LIST
- * list. 0 for an op no rule covers.
+ * list, DUMP list and retrieve, LOAD store. 0 for an op no rule covers.
  */
 unsigned	 access_request_ops(uint16_t op, uint32_t flags);
 
@@ -88,8 +88,9 @@ int		 access_trusted(const struct access_policy *p,
 /*
  * Whether the peer may make a decoded request: FDP_S_OK, or the status that
  * refuses it, FDP_S_TAKEOVER_DENIED for a takeover (no rule grants one) and
- * FDP_S_DENIED for anything else. LIST needs a grant of list on some name
- * (the reply then shows only the names it may list); every other request
+ * FDP_S_DENIED for anything else. LIST, DUMP and LOAD need their grants on
+ * some name (the reply then shows, or stores, only the names they cover);
+ * every other request
  * needs its ops on its name, or on some name when the name cannot be read
  * (request_decode left it NULL). The broker and the fuzz target both judge
  * requests here.

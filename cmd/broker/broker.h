@@ -199,8 +199,9 @@ int		 client_list_continue(struct client *c);
 
 /* ---- handover.c: takeover ---- */
 
-/* TAKEOVER, the old broker's side; -1 to drop the taker. */
-int		 broker_takeover(struct broker *b, struct client *c);
+/* TAKEOVER (flags: the request's), the old broker's side; -1 to drop the taker. */
+int		 broker_takeover(struct broker *b, struct client *c,
+		    uint32_t flags);
 
 /* The new broker's side, on b->takeover_sock; 0 or an exit status. */
 int		 takeover_receive(struct broker *b);

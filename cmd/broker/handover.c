@@ -109,21 +109,52 @@ handover_send(struct handover *ho, uint16_t op, uint32_t flags,
 	return n < 0 ? -1 : 0;
 }
 
-/* Send one group: its LIST entry (time left of its TTL), name and fds. */
+/*
+ * The groups go out as store_foreach visits them: one a record
+ * (HANDOVER_GROUP), or, to a new broker that takes them so (FDP_F_BATCH),
+ * as many whole groups a record (HANDOVER_GROUPS) as its payload and 253
+ * fds hold, so that a store of many small groups takes few records.
+ */
+struct handover_groups {
+	struct handover	*ho;
+	int		 batch;
+	size_t		 len;
+	size_t		 nfds;
+	int		 fds[FDP_MAX_FDS];	/* borrowed from the store */
+	unsigned char	 buf[FDP_PROTO_MAX_RECORD -
+			    sizeof(struct fdp_wire_header)];
+};
+
+/* Send the groups gathered so far in one record. */
+static void
+handover_groups_flush(struct handover_groups *hg)
+{
+	if (hg->len == 0)
+		return;
+	handover_send(hg->ho, FDP_OP_TAKEOVER, FDP_F_MORE |
+	    (hg->batch ? FDP_F_HANDOVER_GROUPS : FDP_F_HANDOVER_GROUP),
+	    hg->buf, hg->len, hg->fds, hg->nfds);
+	hg->len = hg->nfds = 0;
+}
+
+/* Add one group: its LIST entry (time left of its TTL), name and fds. */
 static void
 handover_group(const struct group *g, void *arg)
 {
-	struct handover *ho = arg;
-	unsigned char buf[sizeof(struct fdp_wire_entry) + 255];
+	struct handover_groups *hg = arg;
 	struct fdp_wire_entry e;
 
 	e.name_len = (uint16_t)group_namelen(g);
 	e.nfds = g->nfds;
 	e.expires_in = group_expires_in(g);
-	memcpy(buf, &e, sizeof(e));
-	memcpy(buf + sizeof(e), group_name(g), e.name_len);
-	handover_send(ho, FDP_OP_TAKEOVER, FDP_F_MORE | FDP_F_HANDOVER_GROUP,
-	    buf, sizeof(e) + e.name_len, g->fds, g->nfds);
+	if (!hg->batch || hg->len + sizeof(e) + e.name_len > sizeof(hg->buf) ||
+	    hg->nfds + e.nfds > FDP_MAX_FDS)
+		handover_groups_flush(hg);
+	memcpy(hg->buf + hg->len, &e, sizeof(e));
+	memcpy(hg->buf + hg->len + sizeof(e), group_name(g), e.name_len);
+	hg->len += sizeof(e) + e.name_len;
+	memcpy(hg->fds + hg->nfds, g->fds, e.nfds * sizeof(int));
+	hg->nfds += e.nfds;
 }
 
 /* Wait for the new broker's next request, op; -1 if anything else comes. */
@@ -200,7 +231,8 @@ handover_client(struct handover *ho, struct client *c)
 }
 
 /*
- * TAKEOVER, from a client access_check found to be of our user or root:
+ * TAKEOVER, from a client access_check found to be of our user or root,
+ * with the request's flags:
  * hand over the state, wait for TAKEOVER_READY, hand over the clients,
  * wait for TAKEOVER_DONE, and end the loop with the exit status 0; each
  * step within HANDOVER_STEP_MS. A stopping broker hands over what its
@@ -208,8 +240,9 @@ handover_client(struct handover *ho, struct client *c)
  * broker serving on as before.
  */
 int
-broker_takeover(struct broker *b, struct client *c)
+broker_takeover(struct broker *b, struct client *c, uint32_t flags)
 {
+	static struct handover_groups hg;
 	struct handover ho = { c->fd, { 0, 0 }, 0 };
 	struct client *other;
 
@@ -220,8 +253,13 @@ broker_takeover(struct broker *b, struct client *c)
 	handover_step(&ho);
 	handover_send(&ho, FDP_OP_TAKEOVER, FDP_F_MORE |
 	    FDP_F_HANDOVER_LISTENER, NULL, 0, &b->listen_fd, 1);
-	if (!ho.failed)
-		store_foreach(&b->store, handover_group, &ho);
+	hg.ho = &ho;
+	hg.batch = (flags & FDP_F_BATCH) != 0;
+	hg.len = hg.nfds = 0;
+	if (!ho.failed) {
+		store_foreach(&b->store, handover_group, &hg);
+		handover_groups_flush(&hg);
+	}
 	if (handover_send(&ho, FDP_OP_TAKEOVER, 0, NULL, 0, NULL, 0) == -1 ||
 	    handover_await(&ho, FDP_OP_TAKEOVER_READY) == -1)
 		goto abandon;
@@ -243,14 +281,14 @@ abandon:
 	return -1;
 }
 
-/* Send a takeover request, op, with nothing attached. */
+/* Send a takeover request, op, with flags and nothing attached. */
 static int
-takeover_request(int sock, uint16_t op)
+takeover_request(int sock, uint16_t op, uint32_t flags)
 {
 	struct fdp_wire_header h;
 	ssize_t n;
 
-	fdp_header_init(&h, op, 0, 0);
+	fdp_header_init(&h, op, flags, 0);
 	cmd_log_record("serve", -1, "->", &h, NULL, 0, NULL, 0);
 	n = fdp_send_msg(sock, &h, sizeof(h), NULL, 0);
 	return n < 0 ? (int)n : 0;
@@ -278,32 +316,49 @@ takeover_recv(int sock, uint16_t op, struct handover_in *in)
 }
 
 /*
- * Hold one group handed over, with the time left of its TTL, within
- * capacity: a broker that could not hold everything and still read a
- * whole request refuses the takeover rather than serve stuck.
+ * Hold the groups of one handover record, each with the time left of its
+ * TTL: one (HANDOVER_GROUP) or several (HANDOVER_GROUPS), their entries
+ * back to back and their fds in the same order; within capacity: a broker
+ * that could not hold everything and still read a whole request refuses
+ * the takeover rather than serve stuck. The fds of groups held leave
+ * in->fds; the caller closes the rest.
  */
 static int
 takeover_group(struct broker *b, struct handover_in *in, size_t capacity)
 {
 	struct fdp_wire_entry e;
-	const char *name = (const char *)in->payload + sizeof(e);
+	const char *name;
+	size_t off = 0, fd = 0;
 
-	if ((in->h.flags & FDP_F_HANDOVER_GROUP) == 0 ||
-	    in->len < sizeof(e))
+	if ((in->h.flags & (FDP_F_HANDOVER_GROUP | FDP_F_HANDOVER_GROUPS)) ==
+	    0 || in->len == 0)
 		return FDP_EPROTO;
-	memcpy(&e, in->payload, sizeof(e));
-	if (e.nfds != in->nfds || in->len - sizeof(e) != e.name_len ||
-	    fdp_name_check(name, e.name_len) != 0)
+	while (off < in->len) {
+		if (in->len - off < sizeof(e))
+			return FDP_EPROTO;
+		memcpy(&e, in->payload + off, sizeof(e));
+		name = (const char *)in->payload + off + sizeof(e);
+		if (in->len - off - sizeof(e) < e.name_len || e.nfds == 0 ||
+		    e.nfds > in->nfds - fd ||
+		    fdp_name_check(name, e.name_len) != 0)
+			return FDP_EPROTO;
+		if (b->store.nfds + e.nfds > capacity) {
+			b->takeover_why = takeover_too_many;
+			return FDP_ECTRUNC;
+		}
+		if (store_put(&b->store, name, e.name_len, in->fds + fd,
+		    e.nfds, 0, e.expires_in) != FDP_S_OK) {
+			errno = ENOMEM;
+			return FDP_ESYS;
+		}
+		memset(in->fds + fd, -1, e.nfds * sizeof(int));
+		fd += e.nfds;
+		off += sizeof(e) + e.name_len;
+		if ((in->h.flags & FDP_F_HANDOVER_GROUPS) == 0 && off < in->len)
+			return FDP_EPROTO;
+	}
+	if (fd != in->nfds)
 		return FDP_EPROTO;
-	if (b->store.nfds + in->nfds > capacity) {
-		b->takeover_why = takeover_too_many;
-		return FDP_ECTRUNC;
-	}
-	if (store_put(&b->store, name, e.name_len, in->fds, in->nfds, 0,
-	    e.expires_in) != FDP_S_OK) {
-		errno = ENOMEM;
-		return FDP_ESYS;
-	}
 	in->nfds = 0;
 	return 0;
 }
@@ -315,7 +370,7 @@ takeover_state(struct broker *b, int sock, struct handover_in *in)
 	size_t capacity = limits_capacity(&b->limits);
 	int rc;
 
-	if ((rc = takeover_request(sock, FDP_OP_TAKEOVER)) != 0 ||
+	if ((rc = takeover_request(sock, FDP_OP_TAKEOVER, FDP_F_BATCH)) != 0 ||
 	    (rc = takeover_recv(sock, FDP_OP_TAKEOVER, in)) != 0)
 		return rc;
 	if (in->h.status != FDP_S_OK)
@@ -406,7 +461,7 @@ takeover_clients(struct broker *b, int sock, struct handover_in *in)
 	struct client *c = NULL;
 	int rc;
 
-	if ((rc = takeover_request(sock, FDP_OP_TAKEOVER_READY)) != 0)
+	if ((rc = takeover_request(sock, FDP_OP_TAKEOVER_READY, 0)) != 0)
 		return rc;
 	for (;;) {
 		if ((rc = takeover_recv(sock, FDP_OP_TAKEOVER_READY, in)) != 0)
@@ -456,7 +511,7 @@ takeover_receive(struct broker *b)
 	if (rc == 0)
 		rc = takeover_clients(b, b->takeover_sock, &in);
 	if (rc == 0)
-		rc = takeover_request(b->takeover_sock, FDP_OP_TAKEOVER_DONE);
+		rc = takeover_request(b->takeover_sock, FDP_OP_TAKEOVER_DONE, 0);
 	if (rc == FDP_EVERSION) {
 		cmd_warn("serve", "--takeover: the running broker speaks "
 		    "protocol version %u, this fdpass speaks %d; it serves on",

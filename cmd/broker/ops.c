@@ -196,6 +196,39 @@ list_visible(const struct group *g, void *arg)
 }
 
 /*
+ * The entries of the groups picked, as LIST and DUMP records hold them;
+ * with fds, the groups' fds too, after those already there. Returns the
+ * payload's length.
+ */
+static size_t
+entries_put(unsigned char *buf, const struct group *const *pick, size_t n,
+    int *fds, size_t *nfds)
+{
+	struct fdp_wire_entry e;
+	size_t i, len = 0;
+
+	for (i = 0; i < n; i++) {
+		e.name_len = (uint16_t)group_namelen(pick[i]);
+		e.nfds = pick[i]->nfds;
+		e.expires_in = group_expires_in(pick[i]);
+		memcpy(buf + len, &e, sizeof(e));
+		memcpy(buf + len + sizeof(e), group_name(pick[i]), e.name_len);
+		len += sizeof(e) + e.name_len;
+		if (fds != NULL) {
+			memcpy(fds + *nfds, pick[i]->fds, e.nfds * sizeof(int));
+			*nfds += e.nfds;
+		}
+	}
+	return len;
+}
+
+/* Room for the groups and entries of one LIST or DUMP record. */
+static const struct group *pick[STORE_LIST_ROOM(FDP_PROTO_MAX_RECORD,
+    sizeof(struct fdp_wire_entry))];
+static unsigned char record[FDP_PROTO_MAX_RECORD -
+    sizeof(struct fdp_wire_header)];
+
+/*
  * A LIST goes out a record at a time, in name order, the next one made
  * only once the socket took the last: a client that does not read holds
  * one record, never the whole list. Each record's entries are the names
@@ -205,27 +238,14 @@ list_visible(const struct group *g, void *arg)
 int
 client_list_continue(struct client *c)
 {
-	static const struct group *pick[STORE_LIST_ROOM(FDP_PROTO_MAX_RECORD,
-	    sizeof(struct fdp_wire_entry))];
-	static unsigned char buf[FDP_PROTO_MAX_RECORD -
-	    sizeof(struct fdp_wire_header)];
-	struct fdp_wire_entry e;
-	size_t i, n, len;
+	size_t n, len;
 	int more;
 
 	while (c->listing && !c->dead && STAILQ_EMPTY(&c->out)) {
 		n = store_list_next(&c->b->store, c->list_after,
-		    c->list_afterlen, list_visible, c, sizeof(buf), sizeof(e),
-		    pick, &more);
-		for (i = 0, len = 0; i < n; i++) {
-			e.name_len = (uint16_t)group_namelen(pick[i]);
-			e.nfds = pick[i]->nfds;
-			e.expires_in = group_expires_in(pick[i]);
-			memcpy(buf + len, &e, sizeof(e));
-			memcpy(buf + len + sizeof(e), group_name(pick[i]),
-			    e.name_len);
-			len += sizeof(e) + e.name_len;
-		}
+		    c->list_afterlen, list_visible, c, sizeof(record),
+		    sizeof(struct fdp_wire_entry), 0, pick, &more);
+		len = entries_put(record, pick, n, NULL, NULL);
 		c->listing = more;
 		if (more) {
 			c->list_afterlen = (uint8_t)group_namelen(pick[n - 1]);
@@ -233,7 +253,7 @@ client_list_continue(struct client *c)
 			    c->list_afterlen);
 		}
 		if (client_send(c, FDP_OP_LIST, more ? FDP_F_MORE : 0,
-		    FDP_S_OK, buf, len, NULL, 0) == -1)
+		    FDP_S_OK, record, len, NULL, 0) == -1)
 			return -1;
 	}
 	return 0;
@@ -246,6 +266,103 @@ broker_list(struct client *c)
 	c->listing = 1;
 	c->list_afterlen = 0;
 	return client_list_continue(c);
+}
+
+/* Whether a client may have a group in its DUMP: list and retrieve it. */
+static int
+dump_visible(const struct group *g, void *arg)
+{
+	const struct client *c = arg;
+
+	return access_allows(&c->b->policy, &c->cred, ACCESS_LIST |
+	    ACCESS_RETRIEVE, group_name(g), group_namelen(g));
+}
+
+/*
+ * DUMP: one record of the groups named after the name given (from the
+ * first without one), in name order, as many as a record holds with their
+ * fds, FDP_F_MORE when others come after; the client asks again after the
+ * last name it got, so that what it has not read bounds what is in flight
+ * to it, as for RETRIEVE.
+ */
+static int
+broker_dump(struct client *c, const struct request *req)
+{
+	int fds[FDP_MAX_FDS], more;
+	size_t n, len, nfds = 0;
+
+	n = store_list_next(&c->b->store, req->name, req->len, dump_visible, c,
+	    sizeof(record), sizeof(struct fdp_wire_entry), FDP_MAX_FDS, pick,
+	    &more);
+	len = entries_put(record, pick, n, fds, &nfds);
+	return client_send(c, FDP_OP_DUMP, more ? FDP_F_MORE : 0, FDP_S_OK,
+	    record, len, fds, nfds) == -1 ? -1 : 0;
+}
+
+/*
+ * How many whole groups a LOAD's entries describe, their fds adding up to
+ * the nfds attached; 0 when they do not (the record is MALFORMED).
+ */
+static size_t
+load_entries(const struct request *req, size_t nfds)
+{
+	struct fdp_wire_entry e;
+	size_t off = 0, fd = 0, n = 0;
+
+	while (off < req->len) {
+		if (n == FDP_MAX_FDS || req->len - off < sizeof(e))
+			return 0;
+		memcpy(&e, req->name + off, sizeof(e));
+		if (req->len - off - sizeof(e) < e.name_len || e.nfds == 0 ||
+		    e.nfds > nfds - fd)
+			return 0;
+		off += sizeof(e) + e.name_len;
+		fd += e.nfds;
+		n++;
+	}
+	return fd == nfds ? n : 0;
+}
+
+/*
+ * LOAD: the STOREs of several groups in one record, each judged and done
+ * as its own STORE would be (the right to store its name, the name,
+ * --max-fds, REPLACE for all), its TTL its entry's expires_in; the reply's
+ * payload is each group's status, a uint32_t each, in order. The fds of a
+ * group not stored are closed.
+ */
+static int
+broker_load(struct broker *b, struct client *c, const struct request *req,
+    int *fds, size_t nfds)
+{
+	uint32_t st[FDP_MAX_FDS];
+	struct fdp_wire_entry e;
+	struct request one = *req;
+	size_t i, n, off = 0, fd = 0;
+
+	if ((n = load_entries(req, nfds)) == 0) {
+		fdp_close_fds(fds, nfds);
+		return client_send(c, req->h.op, 0, FDP_S_MALFORMED, NULL, 0,
+		    NULL, 0) == -1 ? -1 : 0;
+	}
+	one.h.op = FDP_OP_STORE;
+	for (i = 0; i < n; i++) {
+		memcpy(&e, req->name + off, sizeof(e));
+		one.name = req->name + off + sizeof(e);
+		one.len = e.name_len;
+		one.arg = e.expires_in;
+		if (!access_allows(&b->policy, &c->cred, ACCESS_STORE, one.name,
+		    one.len))
+			st[i] = FDP_S_DENIED;
+		else if ((st[i] = (uint32_t)fdp_name_check(one.name,
+		    one.len)) == FDP_S_OK)
+			st[i] = broker_store(b, &one, fds + fd, e.nfds);
+		if (st[i] != FDP_S_OK)
+			fdp_close_fds(fds + fd, e.nfds);
+		off += sizeof(e) + e.name_len;
+		fd += e.nfds;
+	}
+	return client_send(c, req->h.op, 0, FDP_S_OK, st, n * sizeof(st[0]),
+	    NULL, 0) == -1 ? -1 : 0;
 }
 
 /*
@@ -278,7 +395,15 @@ broker_handle(struct broker *b, struct client *c, const struct request *req,
 		    0, NULL, 0);
 	case FDP_OP_LIST:
 		return broker_list(c);
+	case FDP_OP_DUMP:
+		return broker_dump(c, req);
+	case FDP_OP_LOAD:
+		if (!b->peer)
+			return broker_load(b, c, req, fds, nfds);
+		fdp_close_fds(fds, nfds);	/* peer mode takes one group */
+		return client_send(c, req->h.op, 0, FDP_S_UNSUPPORTED, NULL,
+		    0, NULL, 0) == -1 ? -1 : 0;
 	default:
-		return broker_takeover(b, c);
+		return broker_takeover(b, c, req->h.flags);
 	}
 }

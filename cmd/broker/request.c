@@ -62,6 +62,13 @@ request_check_op(const struct request *req, size_t nfds)
 	case FDP_OP_LIST:
 	case FDP_OP_TAKEOVER:
 		return nfds > 0 ? FDP_S_MALFORMED : FDP_S_OK;
+	case FDP_OP_DUMP:
+		if (nfds > 0 || req->len > 255)
+			return FDP_S_MALFORMED;
+		return req->len == 0 ? FDP_S_OK :
+		    (uint32_t)fdp_name_check(req->name, req->len);
+	case FDP_OP_LOAD:
+		return nfds == 0 ? FDP_S_NOFDS : FDP_S_OK;
 	default:
 		return FDP_S_UNSUPPORTED;
 	}

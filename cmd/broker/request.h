@@ -11,7 +11,7 @@
 #include "fdpass.h"
 
 /* The largest request the broker reads; a longer one is MALFORMED. */
-#define REQUEST_MAX_LEN	4096
+#define REQUEST_MAX_LEN	FDP_PROTO_MAX_REQUEST
 
 /* A decoded request; name points into the record. */
 struct request {
@@ -34,7 +34,9 @@ struct request {
  * client without rights learns nothing from the request's faults. Protocol
  * 2: STORE, RETRIEVE and DELETE carry a name, after a uint32_t when
  * FDP_F_TTL (STORE, not 0) or FDP_F_WAIT (RETRIEVE) is set; only STORE
- * carries fds; LIST and TAKEOVER carry none and their payload is ignored.
+ * and LOAD carry fds; LIST and TAKEOVER carry none and their payload is
+ * ignored; DUMP's payload is the name it goes on after (or none), LOAD's
+ * the entries of its groups, which the broker reads as it stores them.
  */
 uint32_t	 request_decode(const void *rec, size_t len, size_t nfds,
 		    uint32_t fault, struct request *req);

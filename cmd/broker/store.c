@@ -218,6 +218,8 @@ void
 store_remove(struct store *s, struct group *g)
 {
 	store_changed(s, g, 0);
+	if (g->nfds > 0)
+		names_del(s, g);
 	group_release(g);
 	store_drop_if_empty(s, g);
 }
@@ -257,15 +259,16 @@ store_put(struct store *s, const char *name, size_t len, int *fds,
 {
 	struct group *g;
 	struct event *ev;
-	int *copy;
+	int *copy, held;
 
 	if ((g = store_entry(s, name, len)) == NULL)
 		return FDP_S_FULL;
-	if (g->nfds > 0 && !replace)
+	if ((held = g->nfds > 0) && !replace)
 		return FDP_S_EXISTS;
 	copy = malloc(nfds * sizeof(*copy));
 	ev = ttl_timer(s, g, ttl);
-	if (copy == NULL || (ttl != 0 && ev == NULL)) {
+	if (copy == NULL || (ttl != 0 && ev == NULL) ||
+	    (!held && names_reserve(s) == -1)) {
 		free(copy);
 		if (ev != NULL)
 			event_free(ev);
@@ -279,6 +282,8 @@ store_put(struct store *s, const char *name, size_t len, int *fds,
 	g->nfds = (uint16_t)nfds;
 	g->ttl_ev = ev;
 	s->nfds += nfds;
+	if (!held)
+		names_add(s, g);
 	store_changed(s, g, 1);
 	return 0;
 }
@@ -331,111 +336,6 @@ store_foreach(const struct store *s, void (*fn)(const struct group *, void *),
 		chain_foreach(s->buckets[i], fn, arg);
 }
 
-/* Names in LIST order: bytes, then length. */
-static int
-name_cmp(const char *a, size_t alen, const char *b, size_t blen)
-{
-	int c = memcmp(a, b, alen < blen ? alen : blen);
-
-	if (c != 0)
-		return c;
-	return alen < blen ? -1 : alen > blen;
-}
-
-static int
-group_cmp(const struct group *a, const struct group *b)
-{
-	return name_cmp(group_name(a), group_namelen(a), group_name(b),
-	    group_namelen(b));
-}
-
-/* Restore the max-heap below slot i of heap[0..n), by name. */
-static void
-heap_down(const struct group **heap, size_t n, size_t i)
-{
-	const struct group *t;
-	size_t big, c;
-
-	for (;;) {
-		big = i;
-		c = 2 * i + 1;
-		if (c < n && group_cmp(heap[c], heap[big]) > 0)
-			big = c;
-		if (c + 1 < n && group_cmp(heap[c + 1], heap[big]) > 0)
-			big = c + 1;
-		if (big == i)
-			return;
-		t = heap[i];
-		heap[i] = heap[big];
-		heap[big] = t;
-		i = big;
-	}
-}
-
-/* Add g to the max-heap heap[0..n). */
-static void
-heap_push(const struct group **heap, size_t n, const struct group *g)
-{
-	size_t parent;
-
-	for (; n > 0; n = parent) {
-		parent = (n - 1) / 2;
-		if (group_cmp(heap[parent], g) >= 0)
-			break;
-		heap[n] = heap[parent];
-	}
-	heap[n] = g;
-}
-
-/* Take the largest name off the max-heap heap[0..n). */
-static const struct group *
-heap_pop(const struct group **heap, size_t n)
-{
-	const struct group *top = heap[0];
-
-	heap[0] = heap[n - 1];
-	heap_down(heap, n - 1, 0);
-	return top;
-}
-
-/*
- * The selection keeps in a max-heap every candidate seen so far that sorts
- * before the smallest one given up (bound), so the heap is always the
- * longest sorted run of candidates that fits the budget; one pass over the
- * table, and the heap sorted at the end.
- */
-size_t
-store_list_next(const struct store *s, const char *after, size_t afterlen,
-    int (*keep)(const struct group *, void *), void *arg, size_t budget,
-    size_t overhead, const struct group **out, int *more)
-{
-	const struct group *g, *bound = NULL;
-	size_t i, n = 0, total = 0, nchains = s->nbuckets + s->nold;
-
-	for (i = 0; i < nchains; i++) {
-		g = i < s->nold ? (i < s->moved ? NULL : s->old[i]) :
-		    s->buckets[i - s->nold];
-		for (; g != NULL; g = g->next) {
-			if (g->nfds == 0 || (afterlen > 0 &&
-			    name_cmp(group_name(g), group_namelen(g), after,
-			    afterlen) <= 0) ||
-			    (bound != NULL && group_cmp(g, bound) >= 0) ||
-			    !keep(g, arg))
-				continue;
-			heap_push(out, n++, g);
-			total += overhead + group_namelen(g);
-			while (total > budget) {
-				bound = heap_pop(out, n--);
-				total -= overhead + group_namelen(bound);
-			}
-		}
-	}
-	*more = bound != NULL;
-	for (i = n; i > 1; i--)
-		out[i - 1] = heap_pop(out, i);
-	return n;
-}
-
 /* Free one chain's entries, closing their fds and cutting off their waiters. */
 static void
 chain_free(struct group *g)
@@ -465,5 +365,6 @@ store_free(struct store *s)
 		chain_free(s->buckets[i]);
 	free(s->old);
 	free(s->buckets);
+	names_free(s);
 	memset(s, 0, sizeof(*s));
 }

@@ -30,6 +30,7 @@ struct group {
 	struct group		*next;		/* hash chain */
 	struct store		*s;
 	uint32_t		 hash;
+	uint32_t		 pending;	/* names.c: its place among those to sort */
 	uint16_t		 nfds;		/* 0: not held, only waited for */
 	uint8_t			 namelen;	/* name length - 1 (names are 1..255) */
 	int			*fds;
@@ -50,6 +51,13 @@ struct store {
 	size_t			  moved;	/* old buckets emptied so far */
 	size_t			  ngroups;	/* entries, waited-for ones included */
 	size_t			  nfds;		/* fds held in all groups */
+	/* names.c: the held groups in name order (NULL where one went) */
+	struct group		**sorted;
+	size_t			  nsorted;
+	size_t			  holes;	/* NULLs in sorted */
+	struct group		**unsorted;	/* held groups not in sorted yet */
+	size_t			  nunsorted;
+	size_t			  room;		/* of each array */
 	struct event_base	 *base;		/* for TTL timers */
 	/* Told of each group stored (held 1) and let go (held 0); or NULL. */
 	void			(*on_change)(const struct group *, int held,
@@ -92,19 +100,35 @@ void		 store_unwait(struct store *s, struct waiter *w);
 void		 store_foreach(const struct store *s,
 		    void (*fn)(const struct group *, void *), void *arg);
 
+/* ---- names.c: the held groups in name order, for LIST and DUMP ---- */
+
+/*
+ * Room for one more held group in the name order, made before anything
+ * changes, so that adding it never fails; -1 when memory runs out.
+ */
+int		 names_reserve(struct store *s);
+
+/* A group becomes held (names_reserve made room), or stops being held. */
+void		 names_add(struct store *s, struct group *g);
+void		 names_del(struct store *s, struct group *g);
+
+/* Free the name order. */
+void		 names_free(struct store *s);
+
 /*
  * LIST in name order, a record at a time: the held groups named after the
  * first afterlen bytes of after (all of them for afterlen 0), smallest
  * first, that keep lets in, as many as fit in budget bytes at entry bytes
- * of overhead each besides the name. They go into out (room for
+ * of overhead each besides the name and, when max_fds is not 0, whose fds
+ * number max_fds at most all together. They go into out (room for
  * STORE_LIST_ROOM(budget, overhead)), sorted; returns how many, and *more
  * says whether others that keep lets in come after them. Names compare as
  * bytes, a prefix before the longer names it begins.
  */
 #define STORE_LIST_ROOM(budget, overhead)	((budget) / ((overhead) + 1) + 1)
-size_t		 store_list_next(const struct store *s, const char *after,
+size_t		 store_list_next(struct store *s, const char *after,
 		    size_t afterlen, int (*keep)(const struct group *, void *),
-		    void *arg, size_t budget, size_t overhead,
+		    void *arg, size_t budget, size_t overhead, size_t max_fds,
 		    const struct group **out, int *more);
 
 /* Close every fd held and free everything. */

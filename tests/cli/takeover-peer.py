@@ -5,6 +5,7 @@ hand to a running broker at ADDR, and failing on purpose:
   version99 ADDR          ask for a takeover in protocol version 99; print
                           the reply's version and status
   die-after-state ADDR    take the state, then hang up before TAKEOVER_READY
+  die-after-state-batch ADDR  the same, taking the groups several a record
   die-after-clients ADDR  take the state and the clients, then hang up
                           before TAKEOVER_DONE
   bad-old ADDR            not a new broker but a fake old one at ADDR:
@@ -26,11 +27,11 @@ import time
 
 MAGIC, HEADER = 0x66647073, "=IHHII"
 OP_LIST, OP_TAKEOVER, OP_TAKEOVER_READY, OP_REPLY = 3, 10, 11, 0x8000
-F_MORE, F_HANDOVER_LISTENER, F_HANDOVER_GROUP = 0x1, 0x100, 0x200
+F_MORE, F_BATCH, F_HANDOVER_LISTENER, F_HANDOVER_GROUP = 0x1, 0x10, 0x100, 0x200
 
 
-def request(s, op, version=2):
-    s.send(struct.pack(HEADER, MAGIC, version, op, 0, 0))
+def request(s, op, version=2, flags=0):
+    s.send(struct.pack(HEADER, MAGIC, version, op, flags, 0))
 
 
 def receive(s):
@@ -116,7 +117,7 @@ def main():
         (_, version, _, _, status), _ = receive(s)
         print("version %d status %d" % (version, status))
         return
-    request(s, OP_TAKEOVER)
+    request(s, OP_TAKEOVER, flags=F_BATCH if mode.endswith("-batch") else 0)
     print("state: %d records, %d fds" % stream(s, OP_TAKEOVER), flush=True)
     if mode == "die-after-clients":
         request(s, OP_TAKEOVER_READY)

@@ -215,6 +215,8 @@ take_over_fake() {
 	broker_fd_count_is "$before"
 	run python3 "$TPEER" die-after-state "$FDPASS_SOCKET"
 	assert_output "state: 4 records, 4 fds"
+	run python3 "$TPEER" die-after-state-batch "$FDPASS_SOCKET"
+	assert_output "state: 3 records, 4 fds"
 	run python3 "$TPEER" die-after-clients "$FDPASS_SOCKET"
 	assert_line --index 1 "clients: 2 records, 1 fds"
 	wait_for_line "$TMP/old.log" "failed halfway; serving on" 2
@@ -269,4 +271,46 @@ take_over_fake() {
 	run as_nobody "$FDPASS" list
 	assert_failure 1
 	assert_output "fdpass: list: permission denied"
+}
+
+@test "a takeover of many groups hands over every group, its fds and its TTL" {
+	python3 - "$FDPASS_SOCKET" <<'EOF'
+import os, socket, struct, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect(sys.argv[1])
+null = os.open("/dev/null", os.O_RDONLY)
+def store(name, nfds, ttl):
+    head = struct.pack("=IHHII", 0x66647073, 2, 1, 0x8 if ttl else 0, 0)
+    arg = struct.pack("=I", ttl) if ttl else b""
+    s.sendmsg([head + arg + name], [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
+               struct.pack("%di" % nfds, *[null] * nfds))])
+    assert struct.unpack("=IHHII", s.recv(100)[:16])[4] == 0
+for i in range(3000):
+    store(b"g%04d" % i, 1 + i % 4, 1000 + i if i % 3 == 0 else 0)
+store(b"big", 253, 0)
+store(b"n" * 255, 2, 5000)
+EOF
+	"$FDPASS" list --json >"$TMP/before"
+	take_over
+	wait_for_exit "$OLD_PID"
+	OLD_PID=
+	"$FDPASS" list --json >"$TMP/after"
+	run python3 - "$TMP/before" "$TMP/after" <<'EOF'
+import json, sys
+before, after = ({g["name"]: g for g in json.load(open(p))} for p in sys.argv[1:])
+assert len(before) == 3002, len(before)
+assert before.keys() == after.keys(), "names differ"
+for name, g in before.items():
+    h = after[name]
+    assert h["nfds"] == g["nfds"], name
+    if g["expires_in"] is None:
+        assert h["expires_in"] is None, name
+    else:
+        assert 0 <= g["expires_in"] - h["expires_in"] <= 5, name
+print("all", len(after))
+EOF
+	assert_success
+	assert_output "all 3002"
+	run "$FDPASS" recv big
+	assert_line --index 252 --partial "252 chardev path=/dev/null"
 }

@@ -342,7 +342,7 @@ list_walk(struct store *s, size_t budget, int (*keep)(const struct group *,
 			if (put(s, (*n)++) != 0)
 				bail("store_put");
 		}
-		k = store_list_next(s, after, afterlen, keep, NULL, budget, 8,
+		k = store_list_next(s, after, afterlen, keep, NULL, budget, 8, 0,
 		    out, &more);
 		batches++;
 		for (i = 0, bytes = 0; i < k; i++) {
@@ -404,6 +404,56 @@ test_list_next(void)
 	store_free(&s);
 }
 
+/*
+ * The name order through random stores, replaces and removals, listed in
+ * whole at points between: always each held group once, in order; removals
+ * from the sorted part (holes, found by binary search) and from the part
+ * not sorted yet alike.
+ */
+static void
+test_names_random(void)
+{
+	struct store s;
+	char held[NGROUPS], buf[32];
+	int i, k, op, wrong = 0, lists = 0;
+	unsigned r = 12345;
+	size_t len;
+
+	if (store_init(&s, base) == -1)
+		bail("store_init");
+	memset(held, 0, sizeof(held));
+	for (k = 0; k < 20000; k++) {
+		r = r * 1103515245 + 12345;
+		i = (int)((r >> 8) % 1000);
+		op = (int)((r >> 20) % 4);
+		if (op < 2 && !held[i]) {
+			if (put(&s, i) != 0)
+				bail("store_put");
+			held[i] = 1;
+		} else if (op == 2 && held[i]) {
+			store_remove(&s, find(&s, i));
+			held[i] = 0;
+		} else if (op == 3 && held[i]) {
+			len = name(buf, sizeof(buf), "g", i);
+			close(fds[i]);
+			if ((fds[i] = dup(devnull)) == -1 ||
+			    store_put(&s, buf, len, &fds[i], 1, 1, 0) != 0)
+				bail("replace");
+		}
+		if (k % 997 == 0) {
+			lists++;
+			if (list_walk(&s, 4096, keep_all, NULL, NULL, 0) < 1)
+				wrong++;
+			for (i = 0; i < 1000; i++)
+				wrong += visits[i] != held[i];
+		}
+	}
+	ok(lists > 10 && wrong == 0,
+	    "20000 random stores, replaces and removals: each held group "
+	    "listed once, in order, at %d points", lists);
+	store_free(&s);
+}
+
 /* store_free at points through a migration: every fd closed, no waiter left. */
 static void
 test_free(void)
@@ -462,6 +512,7 @@ main(void)
 	test_waiters();
 	test_free();
 	test_list_next();
+	test_names_random();
 	event_base_free(base);
 	close(devnull);
 	return done_testing();
