@@ -205,15 +205,6 @@ load_client(struct load *l, const struct sockaddr_in *sin, pid_t parent)
 
 /* ---- the servers' restarts ---- */
 
-static void
-sleep_ns(long long ns)
-{
-	struct timespec ts = { ns / 1000000000LL, ns % 1000000000LL };
-
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		continue;
-}
-
 /* `fdpass run`'s events, read from its stderr a line at a time. */
 struct events {
 	int	fd;
@@ -310,10 +301,10 @@ stop_run(pid_t pid, struct events *ev)
 
 /* ---- the figures ---- */
 
-/* p50, p99 and max of a phase's answered requests, and its failures. */
+/* The spread of a phase's answered requests, and its failures. */
 struct phase_stats {
-	double	p50, p99, max;
-	size_t	n, refused_or_reset, other;
+	struct spread	sp;
+	size_t		n, refused_or_reset, other;
 };
 
 static struct phase_stats
@@ -337,12 +328,7 @@ phase_stats(const struct load *l, int phase)
 		else
 			ms[k++] = l->s[i].ms;
 	}
-	if (k > 0) {
-		qsort(ms, k, sizeof(*ms), cmp_double);
-		st.p50 = ms[k / 2];
-		st.p99 = ms[k * 99 / 100];
-		st.max = ms[k - 1];
-	}
+	st.sp = spread_of(ms, k);
 	free(ms);
 	return st;
 }
@@ -356,15 +342,14 @@ report_phase(struct bench *b, const char *what, const struct phase_stats *st,
 
 	snprintf(label, sizeof(label), "7 HTTP during %d restarts %s", RESTARTS,
 	    what);
-	snprintf(fig, sizeof(fig), "%.2f/%.2f/%.1f ms", st->p50, st->p99,
-	    st->max);
-	snprintf(ref, sizeof(ref), "steady p99 %.2f ms", steady->p99);
-	report(b, label, fig, ref, steady->p99 > 0 ? st->p99 / steady->p99 : 0,
-	    targets ? "<= 2.0x" : "", st->p99 <= 2 * steady->p99);
+	snprintf(ref, sizeof(ref), "steady p99 %.3f ms", steady->sp.p99);
+	report(b, label, spread_text(&st->sp, fig, sizeof(fig)), ref,
+	    steady->sp.p99 > 0 ? st->sp.p99 / steady->sp.p99 : 0,
+	    targets ? "<= 2.0x" : "", st->sp.p99 <= 2 * steady->sp.p99);
 	snprintf(label, sizeof(label), "7   %s: slowest request", what);
-	snprintf(fig, sizeof(fig), "%.1f ms", st->max);
+	snprintf(fig, sizeof(fig), "%.1f ms", st->sp.max);
 	report(b, label, fig, "", 0, targets ? "<= 100ms" : "",
-	    st->max <= 100);
+	    st->sp.max <= 100);
 	snprintf(label, sizeof(label), "7   %s: refused or reset", what);
 	snprintf(fig, sizeof(fig), "%zu of %zu (other %zu)",
 	    st->refused_or_reset, st->n, st->other);
@@ -451,9 +436,8 @@ bench_restarts(struct bench *b)
 	close(sock);
 	for (i = PH_STEADY; i < PH_COUNT; i++)
 		st[i] = phase_stats(l, i);
-	snprintf(self, sizeof(self), "%.2f/%.2f/%.1f ms", st[PH_STEADY].p50,
-	    st[PH_STEADY].p99, st[PH_STEADY].max);
-	report(b, "7 HTTP steady (run serving): p50/p99/max", self,
+	report(b, "7 HTTP steady (run serving): p50/p99/max",
+	    spread_text(&st[PH_STEADY].sp, self, sizeof(self)),
 	    "(reference)", 0, "", 1);
 	report_phase(b, "by run", &st[PH_RUN], &st[PH_STEADY], 1);
 	report_phase(b, "stop+exec", &st[PH_EXEC], &st[PH_STEADY], 0);
