@@ -47,6 +47,8 @@ static const char *const op_names[] = {
 	[FDP_OP_RETRIEVE] = "RETRIEVE",
 	[FDP_OP_LIST] = "LIST",
 	[FDP_OP_DELETE] = "DELETE",
+	[FDP_OP_STATUS] = "STATUS",
+	[FDP_OP_MONITOR] = "MONITOR",
 	[FDP_OP_TAKEOVER] = "TAKEOVER",
 	[FDP_OP_TAKEOVER_READY] = "TAKEOVER_READY",
 	[FDP_OP_TAKEOVER_DONE] = "TAKEOVER_DONE",
@@ -63,6 +65,7 @@ static const struct {
 	{ FDP_OP_RETRIEVE, FDP_F_TAKE, "take" },
 	{ FDP_OP_RETRIEVE, FDP_F_WAIT, "wait" },
 	{ FDP_OP_LIST | FDP_OP_REPLY, FDP_F_MORE, "more" },
+	{ FDP_OP_MONITOR | FDP_OP_REPLY, FDP_F_MORE, "more" },
 };
 
 /* "STORE" for a known op, its number otherwise. */

@@ -183,6 +183,8 @@ static void
 group_release(struct group *g)
 {
 	fdp_close_fds(g->fds, g->nfds);
+	if (g->nfds > 0)
+		g->s->nheld--;
 	g->s->nfds -= g->nfds;
 	g->nfds = 0;
 	free(g->fds);
@@ -230,6 +232,8 @@ group_expire(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (g->s->on_expire != NULL)
+		g->s->on_expire(g, g->s->on_expire_arg);
 	store_remove(g->s, g);
 }
 
@@ -279,6 +283,7 @@ store_put(struct store *s, const char *name, size_t len, int *fds,
 	g->nfds = (uint16_t)nfds;
 	g->ttl_ev = ev;
 	s->nfds += nfds;
+	s->nheld++;
 	store_changed(s, g, 1);
 	return 0;
 }

@@ -49,12 +49,16 @@ struct store {
 	size_t			  nold;		/* its buckets; 0 without one */
 	size_t			  moved;	/* old buckets emptied so far */
 	size_t			  ngroups;	/* entries, waited-for ones included */
+	size_t			  nheld;	/* entries that hold a group */
 	size_t			  nfds;		/* fds held in all groups */
 	struct event_base	 *base;		/* for TTL timers */
 	/* Told of each group stored (held 1) and let go (held 0); or NULL. */
 	void			(*on_change)(const struct group *, int held,
 				    void *);
 	void			 *on_change_arg;
+	/* Told of a group its TTL closes, before it goes; or NULL. */
+	void			(*on_expire)(const struct group *, void *);
+	void			 *on_expire_arg;
 };
 
 /* The name of a group and its length. */
