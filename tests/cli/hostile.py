@@ -154,16 +154,21 @@ def slow_taker(address, interval):
 
 
 def churn(address, count, namelen):
-    """STORE and DELETE a name namelen long count times on one connection:
-    two events a round for a monitor, and nothing left held."""
+    """STORE a name namelen long, RETRIEVE it count times, DELETE it, on
+    one connection: an event a request for a monitor, and nothing the
+    broker allocates and frees a request (a memory checker's quarantine
+    would hold it), nor anything left held."""
     s = connect(address)
     name = b"c" * namelen
     with open("/dev/null") as null:
-        for i in range(count):
-            st = store(s, name, [null.fileno()])
-            s.send(header(OP_DELETE) + name)
-            if st != 0 or status_of(s) != 0:
-                sys.exit("hostile.py: churn %d: status %s" % (i, st))
+        st = store(s, name, [null.fileno()])
+    for op in [OP_RETRIEVE] * count + [OP_DELETE]:
+        if st != 0:
+            sys.exit("hostile.py: churn: status %s" % st)
+        s.send(header(op) + name)
+        st = status_of(s)
+    if st != 0:
+        sys.exit("hostile.py: churn: DELETE: status %s" % st)
 
 
 def monitor(address):

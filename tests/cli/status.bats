@@ -293,7 +293,7 @@ stopped"
 	HOSTILE_IN=$TMP/go start_hostile slow-monitor "$FDPASS_SOCKET"
 	local reader=$HOSTILE_OUT before
 	before=$(broker_peak_kb)
-	python3 "$TMP/hostile.py" churn "$FDPASS_SOCKET" 30000 250
+	python3 "$TMP/hostile.py" churn "$FDPASS_SOCKET" 60000 250
 	# 60000 events of 290 bytes: an unbounded queue grows by 17 MB
 	[ "$(broker_peak_kb)" -lt $((before + 8192)) ] ||
 	    fail "peak RSS grew from $before kB to $(broker_peak_kb) kB"
