@@ -138,6 +138,19 @@ mon_kinds() {
 	[ "$(json_get "$j" groups)" -eq 1 ]
 }
 
+@test "status and monitor: usage errors exit 2, no broker 3" {
+	run "$FDPASS" status extra
+	assert_failure 2
+	assert_line --index 0 "usage: fdpass status [-v] [-s ADDR] [--trust-uid N] [--json]"
+	run "$FDPASS" monitor --bogus
+	assert_failure 2
+	run "$FDPASS" monitor
+	assert_failure 3
+	assert_output --partial "cannot reach the broker at $FDPASS_SOCKET"
+	run "$FDPASS" status --json
+	assert_failure 3
+}
+
 @test "status and monitor: a broker without them answers UNSUPPORTED, and the client says so" {
 	python3 "$BATS_TEST_DIRNAME/fakebroker.py" "$TMP/fake.sock" >"$TMP/fake.out" &
 	BG_PIDS+=($!)
@@ -426,6 +439,30 @@ events_before_takeover() {
 	assert_line --index 1 connected
 	grep -q " takeover old_pid=$old uid=[0-9]* gid=[0-9]* pid=[0-9]*\$" "$TMP/mon.out"
 	[ "$(tail -n 1 "$TMP/mon.out" | cut -d' ' -f2)" = stopped ]
+}
+
+@test "a takeover that fails after the clients leaves the monitor with the old broker" {
+	start_broker -v 2>"$TMP/old.log"
+	start_monitor
+	"$FDPASS" send --file /etc/hostname before
+	run python3 "$BATS_TEST_DIRNAME/takeover-peer.py" die-after-clients \
+	    "$FDPASS_SOCKET"
+	assert_success
+	assert_line --regexp '^clients: [0-9]+ records, 1 fds$'
+	grep -q 'TAKEOVER_READY reply .* flags=0x2001 ' "$TMP/old.log"
+	"$FDPASS" send --file /etc/hostname after
+	wait_for_line "$TMP/mon.out" ' stored name=after '
+	status_json
+	[ "$(json_get "$TMP/status.json" requests.takeover.served)" -eq 1 ]
+	[ "$(json_get "$TMP/status.json" monitors)" -eq 1 ]
+	stop_broker
+	wait_for_exit "$MON_PID"
+	MON_PID=
+	run mon_kinds
+	assert_output "monitor
+stored before
+stored after
+stopped"
 }
 
 @test "a monitor the new broker's rules do not allow ends DENIED at the takeover" {
