@@ -88,8 +88,8 @@ enum fdp_request_kind {
 
 /*
  * A STATUS reply's payload: a uint32_t count N, then N uint64_t values,
- * these first, in this order (a later broker may send more, an earlier
- * fewer: a client reads those it knows of what came), then the broker's
+ * these first, in this order (N is at least FDP_SV_COUNT; a later broker
+ * may send more after them, which a client skips), then the broker's
  * version and its address, each a uint16_t length and that many bytes.
  */
 enum fdp_status_value {
