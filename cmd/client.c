@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -130,6 +131,21 @@ cmd_common_option(const struct cmd_entry *c, int ch, const char *arg,
 	default:
 		return cmd_usage(c, stderr, EXIT_USAGE);
 	}
+}
+
+int
+cmd_run_connected(const struct cmd_entry *c, int argc,
+    const char *socket_opt, int json, int (*fn)(int sock, int json))
+{
+	int sock, status;
+
+	if (optind != argc)
+		return cmd_usage(c, stderr, EXIT_USAGE);
+	if ((sock = cmd_connect(c->name, socket_opt, &status)) == -1)
+		return status;
+	status = fn(sock, json);
+	close(sock);
+	return status;
 }
 
 /* Refuse an impostor before any fd is sent to it or taken from it. */

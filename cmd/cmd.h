@@ -19,7 +19,8 @@ struct cmd_entry {
 };
 
 extern const struct cmd_entry cmd_serve, cmd_send, cmd_recv, cmd_exec,
-    cmd_run, cmd_list, cmd_delete, cmd_transfer, cmd_describe;
+    cmd_run, cmd_list, cmd_delete, cmd_transfer, cmd_describe, cmd_status,
+    cmd_monitor;
 
 /*
  * fdp_call (fdp_call_arg when flags carry FDP_F_TTL or FDP_F_WAIT, with
@@ -105,6 +106,14 @@ int	 cmd_listener_parse(const char *cmd, const char *spec, int deftype,
  */
 int	 cmd_listener_open(const char *cmd, const char *spec,
 	    const struct fdp_listener *l);
+
+/*
+ * The rest of a run of a command that takes no operands, once its options
+ * are parsed (getopt's optind past them): connect to the broker and talk
+ * to it, fn(sock, json) returning the exit status.
+ */
+int	 cmd_run_connected(const struct cmd_entry *c, int argc,
+	    const char *socket_opt, int json, int (*fn)(int sock, int json));
 
 /* Print the whole usage to f and return status (EXIT_USAGE or 0). */
 int	 cmd_usage(const struct cmd_entry *c, FILE *f, int status);

@@ -13,7 +13,7 @@
 
 static const struct cmd_entry *const cmd_table[] = {
 	&cmd_serve, &cmd_send, &cmd_recv, &cmd_exec, &cmd_run, &cmd_list,
-	&cmd_delete, &cmd_transfer, &cmd_describe,
+	&cmd_delete, &cmd_transfer, &cmd_describe, &cmd_status, &cmd_monitor,
 };
 #define CMD_COUNT (sizeof(cmd_table) / sizeof(cmd_table[0]))
 

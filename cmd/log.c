@@ -47,6 +47,8 @@ static const char *const op_names[] = {
 	[FDP_OP_RETRIEVE] = "RETRIEVE",
 	[FDP_OP_LIST] = "LIST",
 	[FDP_OP_DELETE] = "DELETE",
+	[FDP_OP_STATUS] = "STATUS",
+	[FDP_OP_MONITOR] = "MONITOR",
 	[FDP_OP_DUMP] = "DUMP",
 	[FDP_OP_LOAD] = "LOAD",
 	[FDP_OP_TAKEOVER] = "TAKEOVER",
@@ -68,6 +70,7 @@ static const struct {
 	{ FDP_OP_DUMP | FDP_OP_REPLY, FDP_F_MORE, "more" },
 	{ FDP_OP_LOAD, FDP_F_REPLACE, "replace" },
 	{ FDP_OP_TAKEOVER, FDP_F_BATCH, "batch" },
+	{ FDP_OP_MONITOR | FDP_OP_REPLY, FDP_F_MORE, "more" },
 };
 
 /* "STORE" for a known op, its number otherwise. */

@@ -35,6 +35,7 @@ static const struct option serve_options[] = {
 	{ "max-clients",	required_argument,	NULL,	'C' },
 	{ "reserved-clients",	required_argument,	NULL,	'O' },
 	{ "max-waiters",	required_argument,	NULL,	'W' },
+	{ "max-monitors",	required_argument,	NULL,	'M' },
 	{ "max-inflight",	required_argument,	NULL,	'I' },
 	{ "client-timeout",	required_argument,	NULL,	'T' },
 	{ "verbose",		no_argument,		NULL,	'v' },
@@ -114,6 +115,9 @@ serve_hardening_option(struct broker *b, int ch, const char *arg)
 	case 'W':
 		return serve_parse_count("max-waiters", arg,
 		    &b->limits.max_waiters);
+	case 'M':
+		return serve_parse_count("max-monitors", arg,
+		    &b->limits.max_monitors);
 	case 'I':
 		if (serve_parse_count("max-inflight", arg,
 		    &b->limits.max_inflight) == -1)
@@ -203,6 +207,7 @@ serve_run(int argc, char **argv)
 		case 'C':
 		case 'O':
 		case 'W':
+		case 'M':
 		case 'I':
 		case 'T':
 			if (serve_hardening_option(&b, ch, optarg) == -1)
@@ -261,7 +266,8 @@ const struct cmd_entry cmd_serve = {
 	"serve [-v] [-s ADDR] [--ready-fd N] [--fdstore | --takeover]\n"
 	"      [--allow SPEC]... [--rules FILE] [--mode MODE]\n"
 	"      [--max-fds N] [--max-clients N] [--reserved-clients N]\n"
-	"      [--max-waiters N] [--max-inflight N] [--client-timeout SECONDS]\n"
+	"      [--max-waiters N] [--max-monitors N] [--max-inflight N]\n"
+	"      [--client-timeout SECONDS]\n"
 	"Run the broker: hold named groups of fds until SIGTERM or SIGINT.\n"
 	"  -s, --socket ADDR         address to listen on (path or @abstract); not\n"
 	"                            with a socket handed over through LISTEN_FDS\n"
@@ -274,7 +280,8 @@ const struct cmd_entry cmd_serve = {
 	"                            exits 0\n"
 	"      --allow SPEC          let another uid or gid in: uid=N, user=NAME,\n"
 	"                            gid=N or group=NAME, then optionally\n"
-	"                            ops=store+retrieve+list+delete, names=GLOB\n"
+	"                            ops=store+retrieve+list+delete (default),\n"
+	"                            +status+monitor, names=GLOB\n"
 	"      --rules FILE          more SPECs, one a line; reread on SIGHUP\n"
 	"      --mode MODE           the path socket's mode (default 0600)\n"
 	"      --max-fds N           fds the broker may hold in groups (default:\n"
@@ -284,6 +291,7 @@ const struct cmd_entry cmd_serve = {
 	"                            use (default 16)\n"
 	"      --max-waiters N       clients of other uids waiting at once\n"
 	"                            (default: half of --max-clients)\n"
+	"      --max-monitors N      monitors of other uids at once (default 16)\n"
 	"      --max-inflight N      fds sent to clients and not yet read by\n"
 	"                            them (default: half the fd limit, at most\n"
 	"                            16384)\n"

@@ -56,6 +56,7 @@ static const char *const fdp_full_words[] = {
 	[FDP_FULL_CLIENTS] = "the broker has too many clients (serve --max-clients)",
 	[FDP_FULL_WAITERS] = "too many clients wait at the broker (serve --max-waiters)",
 	[FDP_FULL_INFLIGHT] = "the broker cannot hand out more fds until its clients read those it sent (serve --max-inflight); try again",
+	[FDP_FULL_MONITORS] = "too many monitors of other users watch the broker (serve --max-monitors)",
 };
 
 const char *

@@ -38,6 +38,8 @@ struct fdp_wire_header {
 #define FDP_OP_RETRIEVE	2	/* reply carries the group's fds */
 #define FDP_OP_LIST	3	/* empty payload; reply: entries, maybe in several records */
 #define FDP_OP_DELETE	4	/* the broker closes the group */
+#define FDP_OP_STATUS	5	/* empty payload; reply: the broker's figures */
+#define FDP_OP_MONITOR	6	/* empty payload; replies: events as they happen */
 #define FDP_OP_DUMP	7	/* payload: a name to go on after; reply: groups with their fds */
 #define FDP_OP_LOAD	8	/* payload: LIST entries; fds: theirs; reply: a status each */
 #define FDP_OP_TAKEOVER	10	/* a new broker asks for the state; replies: the handover */
@@ -62,6 +64,7 @@ struct fdp_wire_header {
 #define FDP_F_HANDOVER_CLIENT	0x0400	/* a struct fdp_wire_client, the name, 1 fd */
 #define FDP_F_HANDOVER_QUEUED	0x0800	/* a reply record queued for the last client, its fds */
 #define FDP_F_HANDOVER_LISTING	0x1000	/* the last client's LIST goes on after this name */
+#define FDP_F_HANDOVER_MONITOR	0x2000	/* the last client monitors; a uint32_t: events dropped */
 #define FDP_F_HANDOVER_GROUPS	0x4000	/* entries as in LIST, then all their fds */
 
 /* One LIST reply entry; entries follow each other unaligned. */
@@ -79,6 +82,87 @@ struct fdp_wire_client {
 	uint32_t	flags;		/* FDP_F_WAIT if waiting, FDP_F_TAKE */
 	uint32_t	wait_ms;	/* time left of its wait; 0: no limit */
 };
+
+/*
+ * The kinds of request counted, each a served and a refused value from
+ * FDP_SV_SERVED on: 2 * kind served (answered OK), 2 * kind + 1 refused.
+ */
+enum fdp_request_kind {
+	FDP_RK_STORE, FDP_RK_RETRIEVE, FDP_RK_LIST, FDP_RK_DELETE,
+	FDP_RK_STATUS, FDP_RK_MONITOR, FDP_RK_DUMP, FDP_RK_LOAD,
+	FDP_RK_TAKEOVER, FDP_RK_OTHER, FDP_RK_COUNT
+};
+
+/*
+ * A STATUS reply's payload: a uint32_t count N, then N uint64_t values,
+ * these first, in this order (N is at least FDP_SV_COUNT; a later broker
+ * may send more after them, which a client skips), then the broker's
+ * version and its address, each a uint16_t length and that many bytes.
+ */
+enum fdp_status_value {
+	FDP_SV_PROTOCOL,	/* FDP_PROTO_VERSION */
+	FDP_SV_PID,
+	FDP_SV_UID,
+	FDP_SV_GID,
+	FDP_SV_STARTED,		/* seconds since the epoch */
+	FDP_SV_UPTIME_MS,	/* milliseconds since it started */
+	FDP_SV_GROUPS,		/* groups held */
+	FDP_SV_FDS,		/* fds held in them */
+	FDP_SV_MAX_FDS,
+	FDP_SV_CLIENTS,		/* connections, the asker's included */
+	FDP_SV_MAX_CLIENTS,
+	FDP_SV_RESERVED_CLIENTS,
+	FDP_SV_WAITERS,		/* waiting clients of other uids */
+	FDP_SV_MAX_WAITERS,
+	FDP_SV_MONITORS,	/* monitors of any uid */
+	FDP_SV_MONITORS_OTHERS,	/* of them, of other uids */
+	FDP_SV_MAX_MONITORS,
+	FDP_SV_MONITOR_QUEUE,	/* events one monitor may have waiting */
+	FDP_SV_INFLIGHT,	/* fds sent to clients, maybe unread */
+	FDP_SV_MAX_INFLIGHT,
+	FDP_SV_CLIENT_INFLIGHT,	/* one client's share of it */
+	FDP_SV_CLIENT_TIMEOUT,	/* seconds; 0 never */
+	FDP_SV_NOFILE,		/* the broker's fd limit */
+	FDP_SV_FDS_OPEN,	/* fds it has open */
+	FDP_SV_REFUSED_CLIENTS,	/* connections refused, past --max-clients */
+	FDP_SV_EVENTS_DROPPED,	/* events monitors did not read in time */
+	FDP_SV_TOOK_OVER_FROM,	/* pid of the broker it took over; 0 */
+	FDP_SV_SERVED,		/* served and refused requests by kind: */
+	FDP_SV_COUNT = FDP_SV_SERVED + 2 * FDP_RK_COUNT
+};
+
+/*
+ * A MONITOR reply: one event, a name of name_len bytes after it. Fields
+ * an event has no use for are 0, uid and gid (uint32_t)-1.
+ */
+struct fdp_wire_event {
+	uint64_t	time_us;	/* when, microseconds since the epoch */
+	uint16_t	kind;		/* FDP_EV_* */
+	uint16_t	op;		/* REFUSED: the op refused; 0: a connection */
+	uint32_t	status;		/* REFUSED: the status */
+	uint32_t	detail;		/* see FDP_EV_* */
+	uint32_t	uid;		/* the client's, as of connect() */
+	uint32_t	gid;
+	uint32_t	pid;
+	uint32_t	client;		/* the broker's number for the client */
+	uint16_t	nfds;		/* fds of the group */
+	uint16_t	name_len;	/* 0 or 1 to 255 */
+};
+
+#define FDP_EV_MONITOR		1	/* the stream starts; client: this one */
+#define FDP_EV_STORED		2	/* detail: TTL in seconds, 0 none */
+#define FDP_EV_REPLACED		3	/* detail: TTL in seconds, 0 none */
+#define FDP_EV_RETRIEVED	4
+#define FDP_EV_TAKEN		5
+#define FDP_EV_DELETED		6
+#define FDP_EV_EXPIRED		7	/* no client */
+#define FDP_EV_REFUSED		8	/* detail: FULL's reason, 0 none */
+#define FDP_EV_CONNECTED	9
+#define FDP_EV_LEFT		10
+#define FDP_EV_TAKEOVER		11	/* pid: this broker; detail: the old one's */
+#define FDP_EV_DROPPED		12	/* detail: events dropped here */
+#define FDP_EV_STOPPED		13	/* the broker stops: the last record */
+#define FDP_EV_COUNT		14
 
 /* Reply status codes; stable, never renumbered. */
 #define FDP_S_OK		0
@@ -106,5 +190,6 @@ struct fdp_wire_client {
 #define FDP_FULL_CLIENTS	2	/* the clients it may serve at once */
 #define FDP_FULL_WAITERS	3	/* the clients that may wait at once */
 #define FDP_FULL_INFLIGHT	4	/* fds sent to clients, not yet read */
+#define FDP_FULL_MONITORS	5	/* the monitors of other uids it may serve */
 
 #endif

@@ -35,6 +35,8 @@ static const struct {
 	{ "retrieve",	ACCESS_RETRIEVE },
 	{ "list",	ACCESS_LIST },
 	{ "delete",	ACCESS_DELETE },
+	{ "status",	ACCESS_STATUS },
+	{ "monitor",	ACCESS_MONITOR },
 };
 
 /* ops=WORD+WORD...: the ACCESS_* bits, or 0 naming a bad word in err. */
@@ -52,7 +54,7 @@ access_parse_ops(char *list, char *err, size_t errlen)
 				break;
 		if (i == n) {
 			snprintf(err, errlen, "unknown operation '%s' (store, "
-			    "retrieve, list, delete)", word);
+			    "retrieve, list, delete, status, monitor)", word);
 			return 0;
 		}
 		ops |= access_op_words[i].bit;
@@ -117,7 +119,7 @@ access_parse_spec(char *spec, struct access_rule *rule, char *err,
 	unsigned seen = 0;
 	int k, n = (int)(sizeof(access_keys) / sizeof(access_keys[0]));
 
-	rule->ops = ACCESS_ALL;
+	rule->ops = ACCESS_GROUPS;
 	rule->names = NULL;
 	for (item = strtok_r(spec, ",", &save); item != NULL;
 	    item = strtok_r(NULL, ",", &save)) {
@@ -321,6 +323,10 @@ access_request_ops(uint16_t op, uint32_t flags)
 		return ACCESS_LIST | ACCESS_RETRIEVE;
 	case FDP_OP_LOAD:
 		return ACCESS_STORE;
+	case FDP_OP_STATUS:
+		return ACCESS_STATUS;
+	case FDP_OP_MONITOR:
+		return ACCESS_MONITOR;
 	default:
 		return 0;
 	}
@@ -390,6 +396,8 @@ access_check(const struct access_policy *p, const struct fdp_cred *peer,
 	case FDP_OP_LIST:
 	case FDP_OP_DUMP:
 	case FDP_OP_LOAD:
+	case FDP_OP_STATUS:
+	case FDP_OP_MONITOR:
 		ok = access_allows(p, peer, access_request_ops(req->h.op, 0),
 		    NULL, 0);
 		break;

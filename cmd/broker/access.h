@@ -17,7 +17,9 @@
 #define ACCESS_RETRIEVE	0x2
 #define ACCESS_LIST	0x4
 #define ACCESS_DELETE	0x8
-#define ACCESS_ALL	0xf
+#define ACCESS_GROUPS	0xf	/* the default: every op on groups */
+#define ACCESS_STATUS	0x10	/* STATUS: granted only by name */
+#define ACCESS_MONITOR	0x20	/* MONITOR: granted only by name */
 
 /* One grant: a uid or a gid, the operations, and the names (fnmatch glob). */
 struct access_rule {
@@ -65,7 +67,8 @@ void		 access_policy_free(struct access_policy *p);
  * The ACCESS_* bits a request with this op and these flags needs, every one
  * of them: STORE (FDP_F_REPLACE too) store, RETRIEVE retrieve, RETRIEVE with
  * FDP_F_TAKE retrieve and delete (it removes the group), DELETE delete, LIST
- * list, DUMP list and retrieve, LOAD store. 0 for an op no rule covers.
+ * list, DUMP list and retrieve, LOAD store, STATUS status, MONITOR monitor.
+ * 0 for an op no rule covers.
  */
 unsigned	 access_request_ops(uint16_t op, uint32_t flags);
 
@@ -89,7 +92,8 @@ int		 access_trusted(const struct access_policy *p,
  * Whether the peer may make a decoded request: FDP_S_OK, or the status that
  * refuses it, FDP_S_TAKEOVER_DENIED for a takeover (no rule grants one) and
  * FDP_S_DENIED for anything else. LIST, DUMP and LOAD need their grants on
- * some name (the reply then shows, or stores, only the names they cover);
+ * some name (the reply then shows, or stores, only the names they cover),
+ * STATUS and MONITOR a grant of status or monitor, which name no group;
  * every other request
  * needs its ops on its name, or on some name when the name cannot be read
  * (request_decode left it NULL). The broker and the fuzz target both judge

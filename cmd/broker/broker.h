@@ -5,7 +5,9 @@
  * access.c allows), ops.c does it on the store (store.c), and every reply
  * goes back through client_send. loop.c runs the event loop, socket.c
  * listens, handover.c speaks takeover on both sides, peer.c is peer mode;
- * limits.c and fdstore.c serve them all. serve.c (the command) only
+ * watch.c counts what happens and tells STATUS and the monitors, hearing
+ * of it through one call where each thing happens; limits.c and fdstore.c
+ * serve them all. serve.c (the command) only
  * configures a broker and starts it; nothing here calls up into the
  * client commands.
  *
@@ -26,6 +28,8 @@
 #include "limits.h"
 #include "request.h"
 #include "store.h"
+
+struct monitor;
 
 /* A reply the client's socket had no room for yet; it owns its fds. */
 struct outrec {
@@ -65,6 +69,24 @@ struct client {
 	int			 listing;	/* a LIST goes on after list_after */
 	uint8_t			 list_afterlen;
 	char			 list_after[255];
+	uint32_t		 id;		/* the broker's number for it, from 1 */
+	struct monitor		*monitor;	/* MONITOR: the events it is owed */
+	uint8_t			 req_namelen;	/* the name of the request being */
+	char			 req_name[255];	/* answered, for its events; or 0 */
+};
+
+/* What the broker tells of itself (watch.c): since when, and its counts. */
+struct watch {
+	struct timeval		 started;	/* the wall clock's */
+	struct timespec		 started_mono;
+	uint64_t		 requests[2 * FDP_RK_COUNT]; /* served, refused */
+	uint64_t		 refused_clients; /* past --max-clients */
+	uint64_t		 dropped;	/* events monitors did not read */
+	pid_t			 took_over_from; /* the broker it took over; 0 */
+	uint32_t		 next_id;	/* the last client's number */
+	TAILQ_HEAD(, monitor)	 monitors;
+	size_t			 nmonitors;
+	size_t			 nmonitors_others; /* of other uids */
 };
 
 struct broker {
@@ -104,6 +126,7 @@ struct broker {
 	int			 takeover_sock;	/* --takeover: the old one; or -1 */
 	int			 handed_over;	/* a new broker took over */
 	const char		*takeover_why;	/* why this broker refused a takeover */
+	struct watch		 watch;
 };
 
 /* ---- loop.c: the event loop ---- */
@@ -211,6 +234,65 @@ int		 takeover_receive(struct broker *b);
  * broker, checked to be of our user or root) leads to; it takes sock.
  */
 int		 broker_take_over(struct broker *b, int sock, int ready_fd);
+
+/* ---- watch.c: its counts, STATUS, and the monitors' events ---- */
+
+/* The broker starts: its clocks, and the groups its TTLs close told. */
+void		 watch_start(struct broker *b);
+
+/* A request was read: keep its name for the events its answer makes. */
+void		 watch_request(struct client *c, const struct request *req);
+
+/*
+ * The last record of an answer went out (h is its header): count the
+ * request served or refused, and tell the monitors of a refusal.
+ */
+void		 watch_answer(struct client *c, const struct fdp_wire_header *h,
+		    const void *payload, size_t len);
+
+/* A takeover of this broker begins: counted as served. */
+void		 watch_takeover_begins(struct broker *b);
+
+/*
+ * A client connected (it gets its number), or left (a monitor stops
+ * being one); FDP_EV_CONNECTED or FDP_EV_LEFT.
+ */
+void		 watch_client(struct client *c, uint16_t kind);
+
+/* A connection was refused, past --max-clients. */
+void		 watch_refused_connection(struct broker *b,
+		    const struct fdp_cred *cred);
+
+/* The client stored, replaced, got, took or deleted g (FDP_EV_*). */
+void		 watch_group(struct client *c, uint16_t kind,
+		    const struct group *g);
+
+/* STATUS, and MONITOR's start; -1 when the client is to be dropped. */
+int		 watch_status(struct client *c);
+int		 watch_monitor(struct client *c);
+
+/* Whether a monitor has records to send; send them (-1: drop it). */
+int		 watch_pending(const struct client *c);
+int		 watch_flush(struct client *c);
+
+/* A stopping broker ends a monitor's stream: 1 once it is all out. */
+int		 watch_end(struct client *c);
+
+/*
+ * Takeover, the old side: the monitor's i-th record waiting (0 past the
+ * last) into rec (room for WATCH_RECORD_MAX bytes), and the count of
+ * events dropped since it was last told. The new side: the client handed
+ * over monitors (payload: that count, 4 bytes), if this broker's rules let
+ * it; NULL when it was dropped.
+ */
+#define WATCH_RECORD_MAX	(sizeof(struct fdp_wire_header) + \
+				 sizeof(struct fdp_wire_event) + 255)
+size_t		 watch_record(const struct client *c, size_t i, void *rec);
+uint32_t	 watch_dropped(const struct client *c);
+struct client	*watch_handed_over(struct client *c, const void *payload);
+
+/* This broker took over another (b->takeover_sock): the monitors hear. */
+void		 watch_took_over(struct broker *b);
 
 /* ---- socket.c: where the broker listens ---- */
 

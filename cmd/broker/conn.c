@@ -23,7 +23,7 @@
 
 /* The payload of a FULL reply: what is full. */
 static uint32_t full_why[] = { 0, FDP_FULL_FDS, FDP_FULL_CLIENTS,
-    FDP_FULL_WAITERS, FDP_FULL_INFLIGHT };
+    FDP_FULL_WAITERS, FDP_FULL_INFLIGHT, FDP_FULL_MONITORS };
 
 /* A queued reply goes away with the fds it lent. */
 static void
@@ -55,7 +55,7 @@ client_arm(struct client *c)
 
 	if (c->dead)
 		return;
-	if (STAILQ_EMPTY(&c->out))
+	if (STAILQ_EMPTY(&c->out) && !watch_pending(c))
 		event_del(c->write_ev);
 	else
 		event_add(c->write_ev, NULL);
@@ -85,6 +85,7 @@ client_drop(struct client *c)
 		return;
 	client_stop_waiting(c);
 	c->dead = 1;
+	watch_client(c, FDP_EV_LEFT);
 	while ((o = STAILQ_FIRST(&c->out)) != NULL) {
 		STAILQ_REMOVE_HEAD(&c->out, entry);
 		outrec_free(b, o);
@@ -214,6 +215,19 @@ client_queue(struct client *c, const void *rec, size_t len, const int *fds,
 }
 
 /*
+ * A reply went out, or waits in the queue: its fds are in flight, and the
+ * counts and monitors hear of it.
+ */
+static int
+client_sent(struct client *c, const struct fdp_wire_header *h,
+    const void *payload, size_t len, size_t nfds)
+{
+	client_inflight_add(c, nfds);
+	watch_answer(c, h, payload, len);
+	return 0;
+}
+
+/*
  * Every reply goes out through here: send a reply record now if the socket
  * takes it, else queue it (with copies of its fds, if the broker has room
  * for them); fds are borrowed. fds the kernel will not carry now (the
@@ -238,13 +252,10 @@ client_send(struct client *c, uint16_t op, uint32_t flags, uint32_t status,
 	memcpy(rec, &h, sizeof(h));
 	if (len > 0)
 		memcpy(rec + sizeof(h), payload, len);
-	len += sizeof(h);
 	if (STAILQ_EMPTY(&c->out)) {
-		n = fdp_send_msg(c->fd, rec, len, fds, nfds);
-		if (n >= 0) {
-			client_inflight_add(c, nfds);
-			return 0;
-		}
+		n = fdp_send_msg(c->fd, rec, sizeof(h) + len, fds, nfds);
+		if (n >= 0)
+			return client_sent(c, &h, payload, len, nfds);
 		if (n == FDP_ESYS && nfds > 0 && (errno == ETOOMANYREFS ||
 		    errno == ENOMEM || errno == ENOBUFS))
 			goto full;
@@ -253,10 +264,8 @@ client_send(struct client *c, uint16_t op, uint32_t flags, uint32_t status,
 	}
 	if (nfds > 0 && !broker_fds_room(c->b, nfds))
 		goto full;
-	if (client_queue(c, rec, len, fds, nfds) == 0) {
-		client_inflight_add(c, nfds);
-		return 0;
-	}
+	if (client_queue(c, rec, sizeof(h) + len, fds, nfds) == 0)
+		return client_sent(c, &h, payload, len, nfds);
 	if (nfds == 0)
 		return -1;
 full:
@@ -273,8 +282,9 @@ client_send_full(struct client *c, uint16_t op, uint32_t why)
 }
 
 /*
- * The socket has room again: send what waited; then a LIST goes on, or
- * the client is heard again (a stopping broker may be done with it).
+ * The socket has room again: send what waited; then a LIST goes on, or a
+ * monitor's events, or the client is heard again (a stopping broker may
+ * be done with it).
  */
 static void
 client_flush(evutil_socket_t fd, short what, void *arg)
@@ -297,7 +307,7 @@ client_flush(evutil_socket_t fd, short what, void *arg)
 		STAILQ_REMOVE_HEAD(&c->out, entry);
 		outrec_free(b, o);
 	}
-	if (client_list_continue(c) == -1) {
+	if (client_list_continue(c) == -1 || watch_flush(c) == -1) {
 		client_drop(c);
 		return;
 	}
@@ -407,10 +417,10 @@ client_readable(struct client *c)
  * Read one request record with its fds and answer it: 1 when one was
  * answered, 0 when none waits or the client is held back, -1 when the
  * client was dropped. A client is read only when nothing of its last
- * answer is left to send; a waiting client is not read (it may only hang
- * up), and a broker that handed over reads nothing more: its clients are
- * the new broker's. Access is judged before anything else the request
- * says, so a client without rights learns nothing from the broker.
+ * answer is left to send; a waiting client or a monitor is not read (it
+ * may only hang up), and a broker that handed over reads nothing more: its
+ * clients are the new broker's. Access is judged before anything else the
+ * request says, so a client without rights learns nothing from the broker.
  */
 static int
 client_read_one(struct client *c)
@@ -423,8 +433,9 @@ client_read_one(struct client *c)
 	uint32_t status;
 	ssize_t n;
 
-	if (c->dead || c->wait.g != NULL || b->handed_over ||
-	    !STAILQ_EMPTY(&c->out) || c->listing || !client_readable(c))
+	if (c->dead || c->wait.g != NULL || c->monitor != NULL ||
+	    b->handed_over || !STAILQ_EMPTY(&c->out) || c->listing ||
+	    !client_readable(c))
 		return 0;
 	memset(rec, 0, sizeof(req.h));
 	n = fdp_recv_msg(c->fd, rec, sizeof(rec), fds, &nfds);
@@ -441,6 +452,7 @@ client_read_one(struct client *c)
 		    recv_error_status(n), &req);
 	} else
 		status = request_decode(rec, (size_t)n, nfds, FDP_S_OK, &req);
+	watch_request(c, &req);
 	if (req.name != NULL)
 		cmd_log_record("serve", c->fd, "->", &req.h,
 		    rec + sizeof(req.h), (size_t)n - sizeof(req.h), fds, nfds);
@@ -470,9 +482,10 @@ client_read_one(struct client *c)
 
 /*
  * The client's socket is readable: answer its requests (a few, if it
- * pipelines), or drop a waiting client, which may only hang up. What a waiting client sent is read
- * without a control buffer, so that the kernel closes its fds, not the
- * broker (which needs no room for them), and the client sees its
+ * pipelines), or drop a waiting client or a monitor, which may only hang
+ * up. What such a client sent is read without a control buffer, so that
+ * the kernel closes its fds, not the broker (which needs no room for
+ * them), and the client sees its
  * connection closed rather than reset.
  */
 static void
@@ -483,7 +496,7 @@ client_read(evutil_socket_t fd, short what, void *arg)
 	int n, rc = 0;
 
 	(void)what;
-	if (c->wait.g == NULL) {
+	if (c->wait.g == NULL && c->monitor == NULL) {
 		for (n = 0; n < CLIENT_READS_A_TURN &&
 		    (rc = client_read_one(c)) == 1; n++)
 			continue;
@@ -518,6 +531,7 @@ client_new(struct broker *b, int fd, const struct fdp_cred *cred)
 	STAILQ_INIT(&c->out);
 	TAILQ_INSERT_TAIL(&b->clients, c, entry);
 	b->nclients++;
+	watch_client(c, FDP_EV_CONNECTED);
 	c->read_ev = event_new(b->base, fd, EV_READ | EV_PERSIST, client_read, c);
 	c->write_ev = event_new(b->base, fd, EV_WRITE | EV_PERSIST,
 	    client_flush, c);
@@ -537,9 +551,10 @@ client_new(struct broker *b, int fd, const struct fdp_cred *cred)
  * A stopping broker drops a client once it has nothing left to answer it
  * for: not waiting (nothing it sent is left to answer, and its wait may
  * outlast any drain), nothing queued or being listed to it, and no request
- * of its unread; nor a client paused for fds the broker will not have.
- * Others are answered through the loop's events as usual, within the
- * drain's time, and come back here after each answer.
+ * of its unread; nor a client paused for fds the broker will not have. A
+ * monitor's stream ends first. Others are answered through the loop's
+ * events as usual, within the drain's time, and come back here after each
+ * answer.
  */
 void
 client_drain_check(struct client *c)
@@ -547,7 +562,7 @@ client_drain_check(struct client *c)
 	int has_fds;
 	size_t need;
 
-	if (c->dead)
+	if (c->dead || (c->monitor != NULL && !watch_end(c)))
 		return;
 	if (c->wait.g != NULL || c->paused ||
 	    (STAILQ_EMPTY(&c->out) && !c->listing &&

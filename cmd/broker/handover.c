@@ -199,8 +199,27 @@ handover_wait_left(struct client *c)
 }
 
 /*
+ * A monitor goes on as one: its events waiting, as replies queued, and
+ * the count of those dropped since it was last told.
+ */
+static void
+handover_monitor(struct handover *ho, const struct client *c)
+{
+	unsigned char rec[WATCH_RECORD_MAX];
+	uint32_t dropped = watch_dropped(c);
+	size_t i, len;
+
+	for (i = 0; (len = watch_record(c, i, rec)) > 0; i++)
+		handover_send(ho, FDP_OP_TAKEOVER_READY, FDP_F_MORE |
+		    FDP_F_HANDOVER_QUEUED, rec, len, NULL, 0);
+	handover_send(ho, FDP_OP_TAKEOVER_READY, FDP_F_MORE |
+	    FDP_F_HANDOVER_MONITOR, &dropped, sizeof(dropped), NULL, 0);
+}
+
+/*
  * Send one client: its connection, the name it waits for, the replies
- * queued for it, and where a LIST being sent to it goes on.
+ * queued for it, and where a LIST being sent to it goes on, or that it
+ * monitors.
  */
 static int
 handover_client(struct handover *ho, struct client *c)
@@ -227,6 +246,8 @@ handover_client(struct handover *ho, struct client *c)
 		handover_send(ho, FDP_OP_TAKEOVER_READY, FDP_F_MORE |
 		    FDP_F_HANDOVER_LISTING, c->list_after, c->list_afterlen,
 		    NULL, 0);
+	if (c->monitor != NULL)
+		handover_monitor(ho, c);
 	return ho->failed ? -1 : 0;
 }
 
@@ -250,6 +271,7 @@ broker_takeover(struct broker *b, struct client *c, uint32_t flags)
 		return client_send(c, FDP_OP_TAKEOVER, 0, FDP_S_UNSUPPORTED,
 		    NULL, 0, NULL, 0);
 	cmd_log("serve", "pid %ld takes over", (long)c->cred.pid);
+	watch_takeover_begins(b);
 	handover_step(&ho);
 	handover_send(&ho, FDP_OP_TAKEOVER, FDP_F_MORE |
 	    FDP_F_HANDOVER_LISTENER, NULL, 0, &b->listen_fd, 1);
@@ -453,7 +475,7 @@ takeover_listing(struct client *c, const struct handover_in *in)
 
 /*
  * TAKEOVER_READY: each client, then the replies queued for it, then where
- * its LIST goes on.
+ * its LIST goes on, or that it monitors.
  */
 static int
 takeover_clients(struct broker *b, int sock, struct handover_in *in)
@@ -486,6 +508,9 @@ takeover_clients(struct broker *b, int sock, struct handover_in *in)
 		    in->nfds == 0 && fdp_name_check((const char *)in->payload,
 		    in->len) == 0)
 			c = takeover_listing(c, in);
+		else if ((in->h.flags & FDP_F_HANDOVER_MONITOR) != 0 &&
+		    in->nfds == 0 && in->len == sizeof(uint32_t))
+			c = watch_handed_over(c, in->payload);
 		else
 			return FDP_EPROTO;
 	}

@@ -1,4 +1,4 @@
-/* limits.c: the broker's fd, client, waiter and in-flight limits. */
+/* limits.c: the broker's fd, client, waiter, monitor and in-flight limits. */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
@@ -9,6 +9,7 @@
 #define LIMITS_DEFAULT_CLIENTS	1024
 #define LIMITS_DEFAULT_RESERVED	16
 #define LIMITS_DEFAULT_TIMEOUT	60
+#define LIMITS_DEFAULT_MONITORS	16
 
 void
 limits_init(struct broker_limits *l)
@@ -21,6 +22,7 @@ limits_init(struct broker_limits *l)
 	l->max_clients_given = 0;
 	l->reserved_clients = LIMITS_DEFAULT_RESERVED;
 	l->max_waiters = 0;
+	l->max_monitors = LIMITS_DEFAULT_MONITORS;
 	l->max_inflight = 0;
 	l->client_inflight = 0;
 	l->client_timeout = LIMITS_DEFAULT_TIMEOUT;

@@ -1,8 +1,8 @@
 /*
  * limits.h: what the broker allows itself and each client: fds held,
- * clients, waiting clients, fds in flight to clients, and the room kept for
- * its own uid and root, so that it never runs out of fds in a way that loses
- * one and no client can lock the owner out.
+ * clients, waiting clients, monitors, fds in flight to clients, and the
+ * room kept for its own uid and root, so that it never runs out of fds in a
+ * way that loses one and no client can lock the owner out.
  */
 #ifndef FDPASS_LIMITS_H
 #define FDPASS_LIMITS_H
@@ -24,6 +24,7 @@ struct broker_limits {
 	int		 max_clients_given; /* --max-clients was given */
 	size_t		 reserved_clients; /* --reserved-clients: the owner's more */
 	size_t		 max_waiters;	/* --max-waiters: of other uids; 0 default */
+	size_t		 max_monitors;	/* --max-monitors: of other uids */
 	size_t		 max_inflight;	/* --max-inflight; 0 for the default */
 	size_t		 client_inflight; /* of it, one client's share */
 	unsigned	 client_timeout; /* --client-timeout, seconds; 0 for never */

@@ -248,6 +248,7 @@ broker_accept(evutil_socket_t lfd, short what, void *arg)
 			cmd_log("serve", "uid %lu refused: %zu clients",
 			    (unsigned long)cred.uid, b->nclients);
 			broker_refuse(fd);
+			watch_refused_connection(b, &cred);
 			return;
 		}
 		cmd_log("serve", "client %d connected", fd);
@@ -455,11 +456,14 @@ broker_run(struct broker *b, int ready_fd)
 		}
 		return EXIT_SYSTEM;
 	}
+	watch_start(b);
 	if (b->fdstore)
 		fdstore_adopt(&b->store, "serve", b->adopt_names, b->nadopt);
 	broker_limits_settle(b);
 	if (b->takeover_sock >= 0) {
 		handover = takeover_receive(b);
+		if (handover == 0)
+			watch_took_over(b);
 		close(b->takeover_sock);	/* the old broker is gone */
 		b->takeover_sock = -1;
 	}

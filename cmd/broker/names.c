@@ -70,6 +70,7 @@ names_add(struct store *s, struct group *g)
 {
 	g->pending = (uint32_t)s->nunsorted;
 	s->unsorted[s->nunsorted++] = g;
+	s->nheld++;
 }
 
 /*
@@ -114,6 +115,7 @@ names_del(struct store *s, struct group *g)
 		s->holes++;
 	}
 	g->pending = NAMES_SORTED;
+	s->nheld--;
 }
 
 /*

@@ -1,6 +1,7 @@
 /*
  * ops.c: what each request does, once read and allowed: store, retrieve,
- * wait for a name and be woken by its store, delete, and list.
+ * wait for a name and be woken by its store, delete, and list (status and
+ * monitor are watch.c's).
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -28,6 +29,25 @@ client_stop_waiting(struct client *c)
 }
 
 /*
+ * Hand a held group to a client, removing it in the same step for a take;
+ * the monitors hear of it. Returns what client_send returned.
+ */
+static int
+client_give(struct client *c, struct group *g, int take)
+{
+	int rc;
+
+	rc = client_send(c, FDP_OP_RETRIEVE, 0, FDP_S_OK, NULL, 0, g->fds,
+	    g->nfds);
+	if (rc != 0)
+		return rc;
+	watch_group(c, take ? FDP_EV_TAKEN : FDP_EV_RETRIEVED, g);
+	if (take)
+		store_remove(&c->b->store, g);
+	return 0;
+}
+
+/*
  * A STORE hands the group to the clients waiting for its name, in arrival
  * order, until one takes it (FDP_F_TAKE): exactly one taker gets a group.
  * A waiter the fds in flight leave no room for stops the round; the rest
@@ -49,17 +69,14 @@ broker_wake(struct broker *b, struct group *g)
 		}
 		take = w->take;
 		client_stop_waiting(c);
-		rc = client_send(c, FDP_OP_RETRIEVE, 0, FDP_S_OK, NULL, 0,
-		    g->fds, g->nfds);
+		rc = client_give(c, g, take);
 		if (rc == -1) {
 			client_drop(c);
 			continue;
 		}
 		client_arm(c);
-		if (take && rc == 0) {
-			store_remove(&b->store, g);
+		if (take && rc == 0)
 			return;
-		}
 	}
 }
 
@@ -80,14 +97,16 @@ broker_wake_owed(struct broker *b)
 
 /*
  * STORE: the group's fds move from the request into the store, within
- * --max-fds (a group it replaces no longer counts).
+ * --max-fds (a group it replaces no longer counts); the monitors hear of
+ * it before its waiters get it.
  */
 static uint32_t
-broker_store(struct broker *b, const struct request *req, int *fds,
-    size_t nfds)
+broker_store(struct broker *b, struct client *c, const struct request *req,
+    int *fds, size_t nfds)
 {
 	const struct group *old = store_find(&b->store, req->name, req->len);
 	size_t held = b->store.nfds;
+	struct group *g;
 	uint32_t status;
 
 	if (old != NULL && (req->h.flags & FDP_F_REPLACE) != 0)
@@ -98,19 +117,22 @@ broker_store(struct broker *b, const struct request *req, int *fds,
 	    (req->h.flags & FDP_F_REPLACE) != 0, req->arg);
 	if (status == FDP_S_OK) {
 		b->peer_stored = 1;
-		broker_wake(b, store_find(&b->store, req->name, req->len));
+		g = store_find(&b->store, req->name, req->len);
+		watch_group(c, old != NULL ? FDP_EV_REPLACED : FDP_EV_STORED, g);
+		broker_wake(b, g);
 	}
 	return status;
 }
 
 /* DELETE: the broker closes the group's fds, and its TTL with them. */
 static uint32_t
-broker_delete(struct broker *b, const struct request *req)
+broker_delete(struct broker *b, struct client *c, const struct request *req)
 {
 	struct group *g;
 
 	if ((g = store_find(&b->store, req->name, req->len)) == NULL)
 		return FDP_S_NOENT;
+	watch_group(c, FDP_EV_DELETED, g);
 	store_remove(&b->store, g);
 	return FDP_S_OK;
 }
@@ -170,15 +192,10 @@ static int
 broker_retrieve(struct broker *b, struct client *c, const struct request *req)
 {
 	struct group *g;
-	int take = (req->h.flags & FDP_F_TAKE) != 0, rc;
+	int take = (req->h.flags & FDP_F_TAKE) != 0;
 
-	if ((g = store_find(&b->store, req->name, req->len)) != NULL) {
-		rc = client_send(c, req->h.op, 0, FDP_S_OK, NULL, 0, g->fds,
-		    g->nfds);
-		if (rc == 0 && take)
-			store_remove(&b->store, g);
-		return rc == -1 ? -1 : 0;
-	}
+	if ((g = store_find(&b->store, req->name, req->len)) != NULL)
+		return client_give(c, g, take) == -1 ? -1 : 0;
 	if ((req->h.flags & FDP_F_WAIT) == 0)
 		return client_send(c, req->h.op, 0, FDP_S_NOENT, NULL, 0, NULL,
 		    0);
@@ -289,12 +306,14 @@ static int
 broker_dump(struct client *c, const struct request *req)
 {
 	int fds[FDP_MAX_FDS], more;
-	size_t n, len, nfds = 0;
+	size_t i, n, len, nfds = 0;
 
 	n = store_list_next(&c->b->store, req->name, req->len, dump_visible, c,
 	    sizeof(record), sizeof(struct fdp_wire_entry), FDP_MAX_FDS, pick,
 	    &more);
 	len = entries_put(record, pick, n, fds, &nfds);
+	for (i = 0; i < n; i++)
+		watch_group(c, FDP_EV_RETRIEVED, pick[i]);
 	return client_send(c, FDP_OP_DUMP, more ? FDP_F_MORE : 0, FDP_S_OK,
 	    record, len, fds, nfds) == -1 ? -1 : 0;
 }
@@ -355,7 +374,7 @@ broker_load(struct broker *b, struct client *c, const struct request *req,
 			st[i] = FDP_S_DENIED;
 		else if ((st[i] = (uint32_t)fdp_name_check(one.name,
 		    one.len)) == FDP_S_OK)
-			st[i] = broker_store(b, &one, fds + fd, e.nfds);
+			st[i] = broker_store(b, c, &one, fds + fd, e.nfds);
 		if (st[i] != FDP_S_OK)
 			fdp_close_fds(fds + fd, e.nfds);
 		off += sizeof(e) + e.name_len;
@@ -378,7 +397,7 @@ broker_handle(struct broker *b, struct client *c, const struct request *req,
 
 	switch (req->h.op) {
 	case FDP_OP_STORE:
-		status = broker_store(b, req, fds, nfds);
+		status = broker_store(b, c, req, fds, nfds);
 		if (status != FDP_S_OK)
 			fdp_close_fds(fds, nfds);
 		if (status == FDP_S_FULL)
@@ -391,8 +410,8 @@ broker_handle(struct broker *b, struct client *c, const struct request *req,
 	case FDP_OP_RETRIEVE:
 		return broker_retrieve(b, c, req);
 	case FDP_OP_DELETE:
-		return client_send(c, req->h.op, 0, broker_delete(b, req), NULL,
-		    0, NULL, 0);
+		return client_send(c, req->h.op, 0, broker_delete(b, c, req),
+		    NULL, 0, NULL, 0);
 	case FDP_OP_LIST:
 		return broker_list(c);
 	case FDP_OP_DUMP:
@@ -403,6 +422,10 @@ broker_handle(struct broker *b, struct client *c, const struct request *req,
 		fdp_close_fds(fds, nfds);	/* peer mode takes one group */
 		return client_send(c, req->h.op, 0, FDP_S_UNSUPPORTED, NULL,
 		    0, NULL, 0) == -1 ? -1 : 0;
+	case FDP_OP_STATUS:
+		return watch_status(c);
+	case FDP_OP_MONITOR:
+		return watch_monitor(c);
 	default:
 		return broker_takeover(b, c, req->h.flags);
 	}

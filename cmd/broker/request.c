@@ -60,6 +60,8 @@ request_check_op(const struct request *req, size_t nfds)
 			return FDP_S_MALFORMED;
 		return (uint32_t)fdp_name_check(req->name, req->len);
 	case FDP_OP_LIST:
+	case FDP_OP_STATUS:
+	case FDP_OP_MONITOR:
 	case FDP_OP_TAKEOVER:
 		return nfds > 0 ? FDP_S_MALFORMED : FDP_S_OK;
 	case FDP_OP_DUMP:

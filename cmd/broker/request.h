@@ -34,9 +34,10 @@ struct request {
  * client without rights learns nothing from the request's faults. Protocol
  * 2: STORE, RETRIEVE and DELETE carry a name, after a uint32_t when
  * FDP_F_TTL (STORE, not 0) or FDP_F_WAIT (RETRIEVE) is set; only STORE
- * and LOAD carry fds; LIST and TAKEOVER carry none and their payload is
- * ignored; DUMP's payload is the name it goes on after (or none), LOAD's
- * the entries of its groups, which the broker reads as it stores them.
+ * and LOAD carry fds; LIST, STATUS, MONITOR and TAKEOVER carry none and
+ * their payload is ignored; DUMP's payload is the name it goes on after (or
+ * none), LOAD's the entries of its groups, which the broker reads as it
+ * stores them.
  */
 uint32_t	 request_decode(const void *rec, size_t len, size_t nfds,
 		    uint32_t fault, struct request *req);

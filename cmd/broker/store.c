@@ -232,6 +232,8 @@ group_expire(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (g->s->on_expire != NULL)
+		g->s->on_expire(g, g->s->on_expire_arg);
 	store_remove(g->s, g);
 }
 

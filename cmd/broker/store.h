@@ -50,6 +50,7 @@ struct store {
 	size_t			  nold;		/* its buckets; 0 without one */
 	size_t			  moved;	/* old buckets emptied so far */
 	size_t			  ngroups;	/* entries, waited-for ones included */
+	size_t			  nheld;	/* entries that hold a group (names.c) */
 	size_t			  nfds;		/* fds held in all groups */
 	/* names.c: the held groups in name order (NULL where one went) */
 	struct group		**sorted;
@@ -63,6 +64,9 @@ struct store {
 	void			(*on_change)(const struct group *, int held,
 				    void *);
 	void			 *on_change_arg;
+	/* Told of a group its TTL closes, before it goes; or NULL. */
+	void			(*on_expire)(const struct group *, void *);
+	void			 *on_expire_arg;
 };
 
 /* The name of a group and its length. */
@@ -108,7 +112,10 @@ void		 store_foreach(const struct store *s,
  */
 int		 names_reserve(struct store *s);
 
-/* A group becomes held (names_reserve made room), or stops being held. */
+/*
+ * A group becomes held (names_reserve made room), or stops being held;
+ * nheld counts them.
+ */
 void		 names_add(struct store *s, struct group *g);
 void		 names_del(struct store *s, struct group *g);
 

@@ -6,9 +6,6 @@
 
 load helpers
 
-# Commands run as another uid, by timeout or directly.
-NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
-
 setup() {
 	common_setup
 	BG_PIDS=()
@@ -26,23 +23,6 @@ teardown() {
 	[ -z "${SHORT_DIR:-}" ] || rm -rf "$SHORT_DIR"
 }
 
-# Run hostile.py MODE ARGS... in the background (as nobody with
-# HOSTILE_AS=nobody, with an fd limit of HOSTILE_ULIMIT) and wait until it
-# says it is ready.
-start_hostile() {
-	local out="$TMP/hostile.${#BG_PIDS[@]}" as=(python3)
-	[ "${HOSTILE_AS:-}" != nobody ] || as=("${NOBODY[@]}" /usr/bin/python3)
-	([ -z "${HOSTILE_ULIMIT:-}" ] || ulimit -n "$HOSTILE_ULIMIT"
-	 exec "${as[@]}" "$TMP/hostile.py" "$@") >"$out" 3>&- 4>&- 5>&- &
-	BG_PIDS+=($!)
-	for _ in $(seq 300); do
-		grep -q '^ready' "$out" && return 0
-		kill -0 "${BG_PIDS[-1]}" 2>/dev/null || fail "hostile.py $1 ended: $(cat "$out")"
-		sleep 0.1
-	done
-	fail "hostile.py $1 did not get ready"
-}
-
 # Start a broker as nobody, in a directory of nobody's, with a soft and hard
 # fd limit of $1; the rest are serve's options.
 start_broker_as_nobody() {
@@ -58,11 +38,6 @@ start_broker_as_nobody() {
 	BROKER_PID=$!
 	wait_ready "$ready"
 	rm -f "$ready"
-}
-
-# The broker's peak resident memory so far, in kB.
-broker_peak_kb() {
-	awk '/^VmHWM:/ { print $2 }' "/proc/$BROKER_PID/status"
 }
 
 @test "1: SIGTERM while a draining STORE wakes waiters that cannot be answered" {

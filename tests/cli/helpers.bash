@@ -111,8 +111,9 @@ teardown() {
 
 # Run a command as nobody (uid and gid 65534, no other groups); the tests
 # that need another uid run only as root.
+NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 as_nobody() {
-	setpriv --reuid=65534 --regid=65534 --clear-groups "$@"
+	"${NOBODY[@]}" "$@"
 }
 
 need_root() {
@@ -200,4 +201,31 @@ send_nulls() {
 	shift 2
 	for i in $(seq "$n"); do args+=(--file /dev/null); done
 	"$FDPASS" send "$@" "${args[@]}" "$name"
+}
+
+# Run hostile.py MODE ARGS... in the background (the suite's setup copies
+# it to $TMP/hostile.py, where another uid may read it; its pid joins
+# BG_PIDS): as nobody with HOSTILE_AS=nobody, with an fd limit of
+# HOSTILE_ULIMIT, its standard input from HOSTILE_IN. Its output goes to
+# $HOSTILE_OUT; wait until it says it is ready.
+start_hostile() {
+	local as=(python3)
+	HOSTILE_OUT="$TMP/hostile.${#BG_PIDS[@]}"
+	[ "${HOSTILE_AS:-}" != nobody ] || as=("${NOBODY[@]}" /usr/bin/python3)
+	([ -z "${HOSTILE_ULIMIT:-}" ] || ulimit -n "$HOSTILE_ULIMIT"
+	 exec "${as[@]}" "$TMP/hostile.py" "$@") <"${HOSTILE_IN:-/dev/null}" \
+	    >"$HOSTILE_OUT" 3>&- 4>&- 5>&- &
+	BG_PIDS+=($!)
+	for _ in $(seq 300); do
+		grep -q '^ready' "$HOSTILE_OUT" && return 0
+		kill -0 "${BG_PIDS[-1]}" 2>/dev/null ||
+		    fail "hostile.py $1 ended: $(cat "$HOSTILE_OUT")"
+		sleep 0.1
+	done
+	fail "hostile.py $1 did not get ready"
+}
+
+# The broker's peak resident memory so far, in kB.
+broker_peak_kb() {
+	awk '/^VmHWM:/ { print $2 }' "/proc/$BROKER_PID/status"
 }

@@ -10,8 +10,12 @@ import sys
 import time
 
 MAGIC, VERSION, HEADER = 0x66647073, 2, "=IHHII"
-OP_STORE, OP_RETRIEVE, OP_LIST, OP_TAKEOVER, OP_REPLY = 1, 2, 3, 10, 0x8000
-F_REPLACE, F_WAIT = 0x1, 0x4
+OP_STORE, OP_RETRIEVE, OP_LIST, OP_DELETE, OP_TAKEOVER, OP_REPLY = 1, 2, 3, 4, 10, 0x8000
+OP_STATUS, OP_MONITOR = 5, 6
+F_REPLACE, F_WAIT, F_MORE = 0x1, 0x4, 0x1
+EVENT = "=QHHIIIIIIHH"     # struct fdp_wire_event, 40 bytes
+KINDS = [None, "monitor", "stored", "replaced", "retrieved", "taken", "deleted",
+         "expired", "refused", "connected", "left", "takeover", "dropped", "stopped"]
 
 
 def header(op, flags=0):
@@ -149,6 +153,105 @@ def slow_taker(address, interval):
         time.sleep(interval)
 
 
+def churn(address, count, namelen):
+    """STORE a name namelen long, RETRIEVE it count times, DELETE it, on
+    one connection: an event a request for a monitor, and nothing the
+    broker allocates and frees a request (a memory checker's quarantine
+    would hold it), nor anything left held."""
+    s = connect(address)
+    name = b"c" * namelen
+    with open("/dev/null") as null:
+        st = store(s, name, [null.fileno()])
+    for op in [OP_RETRIEVE] * count + [OP_DELETE]:
+        if st != 0:
+            sys.exit("hostile.py: churn: status %s" % st)
+        s.send(header(op) + name)
+        st = status_of(s)
+    if st != 0:
+        sys.exit("hostile.py: churn: DELETE: status %s" % st)
+
+
+def monitor(address):
+    """A monitor connection, its first record read: its status."""
+    s = connect(address)
+    s.send(header(OP_MONITOR))
+    return s, status_of(s)
+
+
+def monitor_idle(address):
+    """A monitor that never reads past its first record."""
+    s, st = monitor(address)
+    if st != 0:
+        sys.exit("hostile.py: MONITOR: status %s" % st)
+    ready()
+    stay()
+
+
+def monitors(address, count):
+    """count monitors at once; print the status each got."""
+    conns = []
+    for i in range(count):
+        s, st = monitor(address)
+        print("monitor %d: status %s" % (i, st), flush=True)
+        conns.append(s)
+    ready()
+    stay()
+
+
+def monitor_talk(address):
+    """A monitor that sends a request: print what the connection does."""
+    s, st = monitor(address)
+    s.send(header(OP_STATUS))
+    s.settimeout(10)
+    try:
+        while s.recv(70000):
+            pass
+        print("closed", flush=True)
+    except socket.timeout:
+        print("still open", flush=True)
+
+
+def slow_monitor(address):
+    """MONITOR, then (once a line comes on stdin) read the stream to its
+    end: each event's kind a line (with its count for dropped, its old pid
+    for takeover), then "end" after the last record or "eof"."""
+    s, st = monitor(address)
+    ready()
+    sys.stdin.readline()
+    s.settimeout(60)
+    while True:
+        data = s.recv(70000)
+        if not data:
+            print("eof", flush=True)
+            return
+        _, _, op, flags, st = struct.unpack(HEADER, data[:16])
+        ev = struct.unpack(EVENT, data[16:56])
+        kind = KINDS[ev[1]] if ev[1] < len(KINDS) else str(ev[1])
+        name = data[56:56 + ev[10]].decode()
+        print(" ".join(x for x in (kind, name, str(ev[4]) if kind in
+              ("dropped", "takeover") else "") if x), flush=True)
+        if not flags & F_MORE:
+            print("end", flush=True)
+            return
+
+
+def flood(address, op, clients):
+    """clients connections each send requests of op (no name) as long as
+    their socket takes them, and never read a reply."""
+    conns = []
+    for _ in range(clients):
+        s = connect(address, sndbuf=1 << 20)
+        s.setblocking(False)
+        try:
+            while True:
+                s.send(header(op))
+        except BlockingIOError:
+            pass
+        conns.append(s)
+    ready()
+    stay()
+
+
 def slow_lister(address):
     """LIST, read one record, then (once a line comes on stdin) the rest:
     print how many names came, and whether they came in order, once each."""
@@ -187,6 +290,18 @@ def main():
         inflight_hog(int(sys.argv[2]))
     elif mode == "slow-lister":
         slow_lister(address)
+    elif mode == "churn":
+        churn(address, int(sys.argv[3]), int(sys.argv[4]))
+    elif mode == "monitor-idle":
+        monitor_idle(address)
+    elif mode == "monitors":
+        monitors(address, int(sys.argv[3]))
+    elif mode == "monitor-talk":
+        monitor_talk(address)
+    elif mode == "slow-monitor":
+        slow_monitor(address)
+    elif mode == "flood":
+        flood(address, int(sys.argv[3]), int(sys.argv[4]))
     elif mode == "slow-taker":
         slow_taker(address, float(sys.argv[3]))
     else:

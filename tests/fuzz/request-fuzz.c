@@ -30,6 +30,8 @@ fuzz_policy(void)
 		    access_rules_add(&p.allow, "uid=1000,ops=delete,"
 		    "names=web1", err, sizeof(err)) == -1 ||
 		    access_rules_add(&p.allow, "gid=50,ops=store", err,
+		    sizeof(err)) == -1 ||
+		    access_rules_add(&p.allow, "uid=1000,ops=monitor", err,
 		    sizeof(err)) == -1)
 			abort();
 		ready = 1;

@@ -176,7 +176,8 @@ test_grow(void)
 	ok(late == 0, "each migration ends before the next doubling is due");
 	ok(lost == 0, "every group found with its fd after each insertion");
 	ok(bad == 0, "each entry in its bucket of the table it is in");
-	ok(s.nfds == NGROUPS && s.ngroups == NGROUPS, "the counts add up");
+	ok(s.nfds == NGROUPS && s.ngroups == NGROUPS && s.nheld == NGROUPS,
+	    "the counts add up");
 	store_free(&s);
 }
 
@@ -203,7 +204,8 @@ test_remove(void)
 	ok(mid > 100, "%d removals mid-migration", mid);
 	ok(wrong == 0, "removed groups gone, the others found, after each");
 	ok(s.ngroups == (size_t)(n - removed) &&
-	    s.nfds == (size_t)(n - removed), "the counts add up");
+	    s.nfds == (size_t)(n - removed) &&
+	    s.nheld == (size_t)(n - removed), "the counts add up");
 	ok(foreach_once(&s, n, held), "store_foreach visits the rest once");
 	store_free(&s);
 }
@@ -262,8 +264,9 @@ test_waiters(void)
 		gone += w[i].g == NULL;
 	ok(mid == NWAITERS / 2 && gone == NWAITERS / 2,
 	    "%d waiters stop waiting mid-migration", mid);
-	ok(s.ngroups == NGROUPS + NWAITERS / 2 && table_ok(&s),
-	    "their entries went, the others stay");
+	ok(s.ngroups == NGROUPS + NWAITERS / 2 && s.nheld == NGROUPS &&
+	    table_ok(&s), "their entries went, the others stay; held ones "
+	    "are counted apart");
 	for (i = NWAITERS / 2; i < NWAITERS; i++) {
 		len = name(buf, sizeof(buf), "w", i);
 		if ((fds[NGROUPS + i] = dup(devnull)) == -1)
@@ -282,7 +285,8 @@ test_waiters(void)
 	for (i = NWAITERS / 2; i < NWAITERS; i++)
 		store_unwait(&s, &w[i]);
 	ok(s.ngroups == NGROUPS + NWAITERS / 2 && table_ok(&s) &&
-	    all_found(&s, n, NULL), "the groups all there once unwaited");
+	    s.nheld == NGROUPS + NWAITERS / 2 && all_found(&s, n, NULL),
+	    "the groups all there once unwaited");
 	store_free(&s);
 }
 
@@ -486,6 +490,51 @@ test_free(void)
 	ok(waiting == 0, "and cuts off the waiters");
 }
 
+/* What on_expire was told: how often, of which name, still held or not. */
+struct expiry {
+	int	 calls;
+	int	 held;
+	char	 name[8];
+};
+
+static void
+note_expiry(const struct group *g, void *arg)
+{
+	struct expiry *x = arg;
+
+	x->calls++;
+	x->held = g->nfds == 1 && g->s->nheld == 1;
+	snprintf(x->name, sizeof(x->name), "%.*s", (int)group_namelen(g),
+	    group_name(g));
+}
+
+/* A TTL closes its group, telling on_expire first; a DELETE does not tell. */
+static void
+test_expire(void)
+{
+	struct expiry x = { 0, 0, "" };
+	struct store s;
+	int fd[2];
+
+	if (store_init(&s, base) == -1)
+		bail("store_init");
+	s.on_expire = note_expiry;
+	s.on_expire_arg = &x;
+	if ((fd[0] = dup(devnull)) == -1 || (fd[1] = dup(devnull)) == -1)
+		bail("dup");
+	if (store_put(&s, "brief", 5, &fd[0], 1, 0, 1) != 0 ||
+	    store_put(&s, "kept", 4, &fd[1], 1, 0, 1) != 0)
+		bail("store_put");
+	store_remove(&s, store_find(&s, "kept", 4));
+	event_base_dispatch(base);
+	ok(x.calls == 1 && strcmp(x.name, "brief") == 0,
+	    "on_expire hears of the group its TTL closed, and of no other");
+	ok(x.held, "while the group is still held");
+	ok(s.nheld == 0 && s.nfds == 0 && store_find(&s, "brief", 5) == NULL,
+	    "then it is gone");
+	store_free(&s);
+}
+
 int
 main(void)
 {
@@ -513,6 +562,7 @@ main(void)
 	test_free();
 	test_list_next();
 	test_names_random();
+	test_expire();
 	event_base_free(base);
 	close(devnull);
 	return done_testing();
