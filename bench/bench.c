@@ -214,8 +214,8 @@ print_machine(const struct bench *b)
 	printf("fdpass-bench: %ld x %s, Linux %s\n", sysconf(_SC_NPROCESSORS_ONLN),
 	    model, kernel);
 	printf("%s: %s\n", b->fdpass, linkage(b->fdpass));
-	printf("sections 1, 2, 4 and 5 run on CPU 0 (the benchmark and its "
-	    "brokers), 3, 6, 7 and 8 on every CPU\n");
+	printf("sections 1, 2, 4, 5 and 8 run on CPU 0 (the benchmark and its "
+	    "brokers), 3, 6 and 7 on every CPU\n");
 	printf("RLIMIT_NOFILE %llu for the benchmark and its brokers",
 	    (unsigned long long)b->nofile);
 	if (b->nofile < SCALE_FDS + SCALE_SLACK)
@@ -356,7 +356,7 @@ main(int argc, char **argv)
 		bench_restarts(&b);
 	}
 	if (wanted(sections, '8')) {
-		place(b.broker, 0);
+		place(b.broker, 1);
 		bench_takeover(&b);
 	}
 	stop_daemon(b.broker, "fdpass serve");

@@ -141,8 +141,9 @@ stop_daemon(pid_t pid, const char *what)
  * scheduler keeps on one CPU; a broker and its client split across CPUs pay
  * a cross-CPU wake-up on every request instead (about 45 us on the 2-vCPU
  * VM this was written on), which says nothing about fdpass. So the latency
- * sections run the benchmark and its brokers (which inherit it) on CPU 0,
- * the concurrency and command-line sections on every CPU.
+ * sections (and the takeover's, whose lockstep copy would otherwise pay it
+ * twice a group) run the benchmark and its brokers (which inherit it) on
+ * CPU 0, the concurrency, command-line and restart sections on every CPU.
  */
 void
 place(pid_t broker, int one_cpu)
