@@ -7,10 +7,12 @@ soak.py --fdpass PATH [--seconds N] [--takeover-every N] [--rss-bound MB]
         [--latency-bound S]
 
 Valid clients keep groups that must never go missing, churn others,
-wait for names that others store, and list; hostile clients (run as
-nobody when this runs as root, so that the owner's reserved room is
-tried) pipeline requests and never read, wait forever, send garbage with
-random fds, open connections until refused, and are SIGKILLed mid-way;
+wait for names that others store, list, ask STATUS, DUMP everything and
+LOAD groups back, and monitor; hostile clients (run as nobody when this
+runs as root, so that the owner's reserved room is tried) pipeline
+requests (RETRIEVE, LIST, DUMP, STATUS) and never read, monitor and never
+read, wait forever, send garbage with random fds (LOADs among it), open
+connections until refused, and are SIGKILLed mid-way;
 every --takeover-every seconds a new broker takes the running one over.
 At the end, with the hostile clients gone: the owner's LIST came back
 within --latency-bound seconds every time it was tried, every kept group
@@ -32,6 +34,7 @@ import time
 
 MAGIC, VERSION, HEADER = 0x66647073, 2, "=IHHII"
 OP_STORE, OP_RETRIEVE, OP_LIST, OP_DELETE, OP_REPLY = 1, 2, 3, 4, 0x8000
+OP_STATUS, OP_MONITOR, OP_DUMP, OP_LOAD = 5, 6, 7, 8
 F_REPLACE, F_MORE, F_TAKE, F_WAIT, F_TTL = 0x1, 0x1, 0x2, 0x4, 0x8
 S_OK, S_NOENT, S_FULL = 0, 5, 8
 KEPT, KEPT_FDS, FILLER = 40, 3, 2000
@@ -73,6 +76,10 @@ class Client:
         h, body, nfds = recv_record(self.s)
         return h[4], body, nfds, h[3]
 
+    def call_record(self, op, payload=b"", flags=0, fds=()):
+        self.s.sendmsg([header(op, flags) + payload], rights(list(fds)))
+        return recv_record(self.s)
+
     def list(self):
         names = {}
         status, body, _, flags = self.call(OP_LIST)
@@ -89,6 +96,17 @@ class Client:
 
     def close(self):
         self.s.close()
+
+
+def entries_of(body):
+    """The names and fd counts of LIST entries, and their fds in all."""
+    entries, off, total = {}, 0, 0
+    while off < len(body):
+        nlen, nfds, _ = struct.unpack("=HHI", body[off:off + 8])
+        entries[body[off + 8:off + 8 + nlen].decode()] = nfds
+        total += nfds
+        off += 8 + nlen
+    return entries, total
 
 
 class Soak:
@@ -109,7 +127,8 @@ class Soak:
         self.as_nobody = os.getuid() == 0
         self.broker_opts = ["--mode", "0666", "--max-clients", "96",
                             "--max-waiters", "24", "--client-timeout", "20",
-                            "--allow", "uid=%d,names=hostile-*" % NOBODY]
+                            "--allow", "uid=%d,names=hostile-*" % NOBODY,
+                            "--allow", "uid=%d,ops=status+monitor" % NOBODY]
 
     def error(self, text):
         with self.lock:
@@ -232,16 +251,19 @@ class Soak:
             w.close()
 
     def owner_lister(self):
-        """The owner's LIST, from a fresh connection, timed; every kept group in it."""
+        """The owner's LIST and STATUS, from a fresh connection, timed; every kept group in it."""
         while not self.stop.wait(0.5):
             t = time.monotonic()
             try:
                 c = Client(self.address, timeout=self.args.latency_bound * 4)
                 st, names = c.list()
+                status = c.call(OP_STATUS)[0]
                 c.close()
             except (OSError, ConnectionError) as e:
-                self.error("the owner's LIST: %s" % e)
+                self.error("the owner's LIST or STATUS: %s" % e)
                 continue
+            if status != S_OK:
+                self.error("the owner's STATUS: status %d" % status)
             took = time.monotonic() - t
             self.latency_max = max(self.latency_max, took)
             missing = [i for i in range(KEPT) if names.get("kept-%d" % i) != KEPT_FDS]
@@ -250,11 +272,71 @@ class Soak:
             self.count("lists")
             self.sample_rss()
 
+    def mover(self):
+        """The owner's DUMP of everything, as transfer does it: every kept
+        group comes with its fds; then a LOAD of a few groups of its own."""
+        n = 0
+        while not self.stop.wait(1):
+            try:
+                c = Client(self.address)
+                seen, after = {}, b""
+                while True:
+                    h, body, nfds = c.call_record(OP_DUMP, after)
+                    if h[4] != S_OK:
+                        self.error("DUMP: status %d" % h[4])
+                        break
+                    entries, want = entries_of(body)
+                    if want != nfds:
+                        self.error("DUMP: entries for %d fds, %d attached" % (want, nfds))
+                    seen.update(entries)
+                    if not h[3] & F_MORE or not entries:
+                        break
+                    after = max(entries).encode()
+                missing = [i for i in range(KEPT) if seen.get("kept-%d" % i) != KEPT_FDS]
+                if missing:
+                    self.error("DUMP: kept groups missing %s" % missing)
+                n += 1
+                names = [b"moved-%d-%d" % (n, i) for i in range(4)]
+                payload = b"".join(struct.pack("=HHI", len(m), 2, 0) + m for m in names)
+                h, body, _ = c.call_record(OP_LOAD, payload, fds=[self.null] * 8)
+                st = struct.unpack("=4I", body) if len(body) == 16 else ()
+                if h[4] != S_OK or len(st) != 4 or any(x not in (S_OK, S_FULL) for x in st):
+                    self.error("LOAD: status %d, each %s" % (h[4], st))
+                for m in names:
+                    c.call(OP_DELETE, m)
+                c.close()
+                self.count("dumps")
+            except (OSError, ConnectionError) as e:
+                self.error("the owner's DUMP or LOAD: %s" % e)
+
+    def monitor(self):
+        """A monitor that reads: its stream goes on through every takeover."""
+        while not self.stop.is_set():
+            try:
+                c = Client(self.address, timeout=1)
+                c.s.send(header(OP_MONITOR))
+                while not self.stop.is_set():
+                    try:
+                        h, _, _ = recv_record(c.s)
+                    except socket.timeout:
+                        continue
+                    if h[4] != S_OK:
+                        self.error("MONITOR: status %d" % h[4])
+                        break
+                    if not h[3] & F_MORE:
+                        break
+                    self.count("events")
+                c.close()
+            except (OSError, ConnectionError) as e:
+                self.error("the owner's monitor: %s" % e)
+                time.sleep(0.5)
+
     # -- hostile clients -----------------------------------------------
     def spawn_hostile(self, rng):
         # run as the owner (not as root), connections until refused would
         # only take the owner's own reserved room from itself
-        modes = ["pipeline", "lists", "wait", "garbage", "store-kill"]
+        modes = ["pipeline", "lists", "dumps", "statuses", "monitor", "wait",
+                 "garbage", "store-kill"]
         mode = rng.choice(modes + (["flood"] if self.as_nobody else []))
         pid = os.fork()
         if pid == 0:
@@ -295,6 +377,8 @@ class Soak:
         threads += [threading.Thread(target=self.churner, args=(i,)) for i in range(3)]
         threads += [threading.Thread(target=self.waiter_pair, args=(i,)) for i in range(2)]
         threads += [threading.Thread(target=self.owner_lister),
+                    threading.Thread(target=self.mover),
+                    threading.Thread(target=self.monitor),
                     threading.Thread(target=self.takeovers),
                     threading.Thread(target=self.hostile_driver)]
         for t in threads:
@@ -382,6 +466,22 @@ def hostile(mode, address, seed):
             except BlockingIOError:
                 pass
             held.append(s)
+    elif mode in ("dumps", "statuses"):	# DUMPs or STATUSes, never read
+        op = OP_DUMP if mode == "dumps" else OP_STATUS
+        for _ in range(4):
+            s = connect()
+            s.setblocking(False)
+            try:
+                for _ in range(200):
+                    s.send(header(op))
+            except BlockingIOError:
+                pass
+            held.append(s)
+    elif mode == "monitor":		# monitors, never read
+        for _ in range(4):
+            s = connect()
+            s.send(header(OP_MONITOR))
+            held.append(s)
     elif mode == "wait":		# waits that outlast everything
         for i in range(8):
             s = connect()
@@ -394,7 +494,8 @@ def hostile(mode, address, seed):
             data = bytes(rng.getrandbits(8) for _ in range(min(size, 64)))
             data = (data * (size // max(len(data), 1) + 1))[:size]
             if size >= 16 and rng.random() < 0.5:
-                data = header(rng.choice([1, 2, 3, 4, 10, 11, 77]), rng.getrandbits(16)) + data[16:]
+                data = header(rng.choice([1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 77]),
+                              rng.getrandbits(16)) + data[16:]
             try:
                 s.sendmsg([data], rights([null] * rng.choice([0, 1, 253])))
                 s.settimeout(1)
