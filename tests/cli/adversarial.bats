@@ -14,11 +14,7 @@ setup() {
 }
 
 teardown() {
-	local pid
-	for pid in "${BG_PIDS[@]}"; do
-		kill -KILL "$pid" 2>/dev/null || :
-		wait "$pid" 2>/dev/null || :
-	done
+	kill_all "${BG_PIDS[@]}"
 	common_teardown
 	[ -z "${SHORT_DIR:-}" ] || rm -rf "$SHORT_DIR"
 }

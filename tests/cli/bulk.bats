@@ -12,11 +12,7 @@ setup() {
 }
 
 teardown() {
-	local pid
-	for pid in "${OLD_PIDS[@]}"; do
-		kill -KILL "$pid" 2>/dev/null || :
-		wait "$pid" 2>/dev/null || :
-	done
+	kill_all "${OLD_PIDS[@]}"
 	common_teardown
 }
 

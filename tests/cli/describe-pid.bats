@@ -31,11 +31,7 @@ setup() {
 }
 
 teardown() {
-	local pid
-	for pid in $HOLDER_PID $SERVER_PID; do
-		kill -KILL "$pid" 2>/dev/null || :
-		wait "$pid" 2>/dev/null || :
-	done
+	kill_all "$HOLDER_PID" "$SERVER_PID"
 	common_teardown
 }
 

@@ -11,10 +11,7 @@ setup() {
 
 # Peers a failed test left running go too.
 teardown() {
-	local pid
-	for pid in "${PEERS[@]}"; do
-		kill -KILL "$pid" 2>/dev/null || :
-	done
+	kill_all "${PEERS[@]}"
 	common_teardown
 }
 

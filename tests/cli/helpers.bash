@@ -51,6 +51,17 @@ wait_ready() {
 	[ "$(timeout 10 cat "$1" | wc -l)" -ge 1 ] || fail "broker did not become ready"
 }
 
+# SIGKILL each background process given (empty arguments are skipped)
+# and reap it: what a failed test leaves running goes with its teardown.
+kill_all() {
+	local pid
+	for pid in "$@"; do
+		[ -n "$pid" ] || continue
+		kill -KILL "$pid" 2>/dev/null || :
+		wait "$pid" 2>/dev/null || :
+	done
+}
+
 # Stop the broker with SIGTERM and check it exits 0.
 stop_broker() {
 	[ -n "$BROKER_PID" ] || return 0

@@ -16,11 +16,7 @@ setup() {
 }
 
 teardown() {
-	local pid
-	for pid in "${BG_PIDS[@]}" $MON_PID; do
-		kill -KILL "$pid" 2>/dev/null || :
-		wait "$pid" 2>/dev/null || :
-	done
+	kill_all "${BG_PIDS[@]}" "$MON_PID"
 	common_teardown
 }
 

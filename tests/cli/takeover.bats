@@ -15,12 +15,7 @@ setup() {
 }
 
 teardown() {
-	local pid
-	for pid in "$OLD_PID" "$LOAD_PID"; do
-		[ -n "$pid" ] || continue
-		kill -KILL "$pid" 2>/dev/null || :
-		wait "$pid" 2>/dev/null || :
-	done
+	kill_all "$OLD_PID" "$LOAD_PID"
 	common_teardown
 }
 

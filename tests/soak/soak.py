@@ -117,6 +117,7 @@ class Soak:
         self.address = os.path.join(self.dir, "broker.sock")
         self.null = os.open("/dev/null", os.O_RDONLY)
         self.stop = threading.Event()
+        self.kept = threading.Event()	# the kept groups are stored
         self.lock = threading.Lock()
         self.errors = []
         self.counts = {}
@@ -189,6 +190,7 @@ class Soak:
             st, _, _, _ = c.call(OP_STORE, b"kept-%d" % i, F_REPLACE, fds=[self.null] * KEPT_FDS)
             if st != S_OK:
                 self.error("storing kept-%d: status %d" % (i, st))
+        self.kept.set()
         rng = random.Random(1)
         while not self.stop.is_set():
             i = rng.randrange(KEPT)
@@ -252,6 +254,7 @@ class Soak:
 
     def owner_lister(self):
         """The owner's LIST and STATUS, from a fresh connection, timed; every kept group in it."""
+        self.kept.wait(self.args.seconds)
         while not self.stop.wait(0.5):
             t = time.monotonic()
             try:
@@ -276,6 +279,7 @@ class Soak:
         """The owner's DUMP of everything, as transfer does it: every kept
         group comes with its fds; then a LOAD of a few groups of its own."""
         n = 0
+        self.kept.wait(self.args.seconds)
         while not self.stop.wait(1):
             try:
                 c = Client(self.address)
@@ -456,18 +460,8 @@ def hostile(mode, address, seed):
         except BlockingIOError:
             pass
         held.append(s)
-    elif mode == "lists":		# LISTs, never read
-        for _ in range(4):
-            s = connect()
-            s.setblocking(False)
-            try:
-                for _ in range(200):
-                    s.send(header(OP_LIST))
-            except BlockingIOError:
-                pass
-            held.append(s)
-    elif mode in ("dumps", "statuses"):	# DUMPs or STATUSes, never read
-        op = OP_DUMP if mode == "dumps" else OP_STATUS
+    elif mode in ("lists", "dumps", "statuses"):	# LISTs, DUMPs or STATUSes, never read
+        op = {"lists": OP_LIST, "dumps": OP_DUMP, "statuses": OP_STATUS}[mode]
         for _ in range(4):
             s = connect()
             s.setblocking(False)
