@@ -1,7 +1,7 @@
 /*
  * ops.c: what each request does, once read and allowed: store, retrieve,
- * wait for a name and be woken by its store, delete, and list (status and
- * monitor are watch.c's).
+ * wait for a name and be woken by its store, delete, list, and dump and
+ * load, many groups a record (status and monitor are watch.c's).
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
