@@ -298,30 +298,17 @@ check_arguments() {
 	check_arguments fish
 }
 
-# No subcommand takes a signal yet; one that does gets signal names: a list
-# with such an option, through each shell's generated script.
+# run --stop-signal takes a signal: each shell offers the signal names.
 @test "an option that takes a signal completes signal names in each shell" {
-	cat >"$TMP/signal.options" <<-'EOF'
-	command fdpass-signal-test  a subcommand for this test
-	-k,--kill-with  SIGNAL:signal  the signal
-	EOF
-	mkdir -p "$TMP/sig/bash/completions" "$TMP/sig/zsh" "$TMP/sig/fish"
-	awk -v shell=bash -f "$SRCDIR/completions/gen.awk" "$TMP/signal.options" \
-	    "$SRCDIR/completions/fdpass.bash.in" >"$TMP/sig/bash/completions/fdpass"
-	awk -v shell=zsh -f "$SRCDIR/completions/gen.awk" "$TMP/signal.options" \
-	    "$SRCDIR/completions/_fdpass.in" >"$TMP/sig/zsh/_fdpass"
-	awk -v shell=fish -f "$SRCDIR/completions/gen.awk" "$TMP/signal.options" \
-	    "$SRCDIR/completions/fdpass.fish.in" >"$TMP/sig/fish/fdpass.fish"
-	BASH_DIR=$TMP/sig/bash ZSH_DIR=$TMP/sig/zsh FISH_DIR=$TMP/sig/fish
 	local shell
 	for shell in bash zsh fish; do
 		[ "$shell" = bash ] && [ ! -f /usr/share/bash-completion/bash_completion ] && continue
 		command -v "$shell" >/dev/null || continue
-		run offered "$shell" 'fdpass fdpass-signal-test --kill-with '
+		run offered "$shell" 'fdpass run --stop-signal '
 		assert_line TERM
 		assert_line HUP
 		assert_line USR1
-		run offered "$shell" 'fdpass fdpass-signal-test -k US'
+		run offered "$shell" 'fdpass run --stop-signal US'
 		assert_output "$(printf 'USR1\nUSR2')"
 	done
 }

@@ -3,7 +3,9 @@ bats_require_minimum_version 1.5.0
 bats_load_library bats-support
 bats_load_library bats-assert
 
-: "${FDPASS:=$BATS_TEST_DIRNAME/../../fdpass}"
+# An absolute path: a PATH entry holding ".." keeps zsh from completing
+# commands (completion.bats puts fdpass's directory first on PATH).
+: "${FDPASS:=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)/fdpass}"
 PEER="$BATS_TEST_DIRNAME/peer.py"
 
 # Each test gets its own directory and broker address.
