@@ -222,6 +222,27 @@ SERVE_MODE=(sh -c 'exec python3 "$0" $(cat "$1")' "$SERVER")
 	[ ! -e "$TMP/run.pid" ]
 }
 
+@test "SIGINT stops every instance as SIGTERM does; run exits with the serving one's status" {
+	echo "--notify --term-status 7" >"$TMP/mode"
+	start_run --ready=notify web -- "${SERVE_MODE[@]}" "$TMP/mode"
+	logged 'ready after'
+	first=$(ready_pid)
+	# A new instance, starting when SIGINT comes, is stopped too.
+	echo "--notify --never-ready --term-status 9" >"$TMP/mode"
+	kill -HUP "$RUN_PID"
+	logged 'started pid' 2
+	second=$(sed -n 's/^fdpass: run: started pid //p' "$TMP/run.log" | tail -n 1)
+	wait_for sh -c 'tr "\0" " " </proc/$0/cmdline | grep -q -- --never-ready' "$second"
+	kill -INT "$RUN_PID"
+	wait_run
+	[ "$RUN_STATUS" = 7 ]
+	run cat "$TMP/run.log"
+	assert_line "fdpass: run: SIGINT: stopping"
+	assert_line "fdpass: run: pid $first stopped (exit 7)"
+	assert_line --regexp "^fdpass: run: pid $second stopped \((exit 9|killed by SIGTERM)\)\$"
+	[ ! -e "/proc/$first" ] && [ ! -e "/proc/$second" ]
+}
+
 @test "at shutdown, an instance that ignores the stop signal is killed after --stop-timeout; run exits 137" {
 	echo "--notify --ignore-term" >"$TMP/mode"
 	start_run --ready=notify --stop-timeout 1 web -- "${SERVE_MODE[@]}" "$TMP/mode"
