@@ -268,6 +268,45 @@ SERVE_MODE=(sh -c 'exec python3 "$0" $(cat "$1")' "$SERVER")
 	assert_line "fdpass: run: pid $pid stopped (killed by SIGKILL)"
 }
 
+# Started with & by bats, as by a script, run gets SIGINT and SIGQUIT
+# ignored: the instance must not inherit that for what run passes on.
+@test "SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGTTIN and SIGTTOU reach the instance; the stop signal too" {
+	local sig
+	start_run --stop-signal INT web -- sh -c '
+	    for sig in QUIT USR1 USR2 WINCH TTIN TTOU; do
+		    trap "echo $sig >>\"$0\"" "$sig"
+	    done
+	    trap "exit 9" INT
+	    echo up >"$0.up"
+	    while :; do sleep 0.1; done' "$TMP/signals"
+	wait_for test -e "$TMP/signals.up"
+	for sig in QUIT USR1 USR2 WINCH TTIN TTOU; do
+		kill -"$sig" "$RUN_PID"
+		wait_for grep -qxs "$sig" "$TMP/signals"
+	done
+	run cat "$TMP/signals"
+	assert_output "$(printf '%s\n' QUIT USR1 USR2 WINCH TTIN TTOU)"
+	kill -TERM "$RUN_PID"
+	wait_run
+	[ "$RUN_STATUS" = 9 ]
+	# With no instance ready yet, the starting one gets them; and a stop
+	# signal run was started with ignored is not ignored there either.
+	rm "$TMP/signals" "$TMP/signals.up"
+	trap '' PWR
+	start_run --ready=notify --stop-signal PWR web -- sh -c '
+	    trap "echo USR2 >>\"$0\"" USR2
+	    trap "exit 8" PWR
+	    echo up >"$0.up"
+	    while :; do sleep 0.1; done' "$TMP/signals"
+	trap - PWR
+	wait_for test -e "$TMP/signals.up"
+	kill -USR2 "$RUN_PID"
+	wait_for grep -qxs USR2 "$TMP/signals"
+	kill -TERM "$RUN_PID"
+	wait_run
+	[ "$RUN_STATUS" = 8 ]
+}
+
 @test "run tells its own NOTIFY_SOCKET READY=1 and STATUS= as instances become ready, STOPPING=1 at the end" {
 	start_notify_listener
 	start_run --ready=notify web -- "${SERVE_MODE[@]}" "$TMP/mode"
