@@ -79,15 +79,29 @@ notify_socket(char *addr, size_t len)
 	return fd;
 }
 
-/* In the child, before the fds are placed: what it gets besides them. */
+/*
+ * In the child, before the fds are placed: what it gets besides them. The
+ * signals run took (those it blocks beyond orig) and the stop signal get
+ * their default action back: run may have been started with them ignored,
+ * as a shell ignores SIGINT and SIGQUIT for what it starts with &, but it
+ * passes them on to be acted upon.
+ */
 static void
-child_setup(const char *notify_addr, const sigset_t *orig)
+child_setup(const char *notify_addr, const sigset_t *orig, int stop_signal)
 {
+	sigset_t taken;
+	int sig;
+
 	setpgid(0, 0);
 	if (notify_addr != NULL)
 		setenv("NOTIFY_SOCKET", notify_addr, 1);
 	else
 		unsetenv("NOTIFY_SOCKET");
+	sigprocmask(SIG_SETMASK, NULL, &taken);
+	for (sig = 1; sig < NSIG; sig++)
+		if (sig == stop_signal || (sigismember(&taken, sig) == 1 &&
+		    sigismember(orig, sig) == 0))
+			signal(sig, SIG_DFL);
 	sigprocmask(SIG_SETMASK, orig, NULL);
 }
 
@@ -125,7 +139,8 @@ instance_start(const struct run_opts *o, struct launch_set *set,
 	}
 	if (pid == 0) {
 		close(report[0]);
-		child_setup(inst->notify != -1 ? addr : NULL, orig);
+		child_setup(inst->notify != -1 ? addr : NULL, orig,
+		    o->stop_signal);
 		_exit(launch_exec(&o->launch, &set->x, &set->p, set->p_targets,
 		    o->launch.prog, report[1]));
 	}

@@ -214,8 +214,9 @@ gone(struct supervisor *sv, struct instance *inst, int status)
 	instance_clear(inst);
 	switch (copy.state) {
 	case INST_STOPPING:
-		cmd_warn("run", "%spid %ld stopped (%s)", copy.primary ||
-		    copy.failed ? "" : "old ", (long)copy.pid, text);
+		/* "old" only for one that served and was replaced. */
+		cmd_warn("run", "%spid %ld stopped (%s)", copy.ready_at != 0 &&
+		    !copy.primary ? "old " : "", (long)copy.pid, text);
 		if (copy.primary)
 			sv->exit_status = run_exit_code(status);
 		if (copy.failed && find_state(sv, INST_SERVING) == NULL &&

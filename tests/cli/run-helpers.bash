@@ -38,6 +38,40 @@ logged() {
 	fail "fewer than ${2:-1} lines matching '$1' in run's log"
 }
 
+# Wait up to 60 s for run to end, and forget it; its exit status goes to
+# $RUN_STATUS. One that does not end is left for the teardown to kill.
+wait_run() {
+	local i
+	for i in $(seq 600); do
+		if ! kill -0 "$RUN_PID" 2>/dev/null; then
+			RUN_STATUS=0
+			wait "$RUN_PID" || RUN_STATUS=$?
+			RUN_PID=
+			return 0
+		fi
+		sleep 0.1
+	done
+	fail "run (pid $RUN_PID) did not end"
+}
+
+# Wait at most $1 seconds of wall-clock time for $3 (default 1) lines of
+# run's log matching $2: for what must happen well before a timer of run's
+# would make it happen anyway.
+logged_within() {
+	local deadline=$((${EPOCHREALTIME/./} + $1 * 1000000))
+	while [ "${EPOCHREALTIME/./}" -lt "$deadline" ]; do
+		[ "$(grep -Ec -- "$2" "$TMP/run.log")" -ge "${3:-1}" ] && return 0
+		sleep 0.1
+	done
+	cat "$TMP/run.log" >&2
+	fail "fewer than ${3:-1} lines matching '$2' in run's log within $1 s"
+}
+
+# What run's log says of its restart waits, one "restarting in N s" a line.
+backoffs() {
+	grep -o 'restarting in [0-9.]* s' "$TMP/run.log"
+}
+
 # The pid of the instance that became ready last.
 ready_pid() {
 	sed -n 's/^fdpass: run: pid \([0-9]*\) ready after.*/\1/p' "$TMP/run.log" | tail -n 1

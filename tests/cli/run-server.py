@@ -3,14 +3,16 @@
 at fd 3 (LISTEN_FDS). Each answer is "PID\n" from the instance that served.
 
   run-server.py [--notify] [--delay SECONDS] [--never-ready] [--crash]
-                [--ignore-term] [--status TEXT] [--mainpid-child]
+                [--ignore-term] [--term-status N] [--status TEXT]
+                [--mainpid-child]
 
 --notify sends READY=1 to $NOTIFY_SOCKET once it serves (after --delay);
 --never-ready serves but never says so; --crash exits 1 at once;
 --ignore-term ignores SIGTERM; --status sends STATUS=TEXT first;
 --mainpid-child forks a child that serves and says MAINPID= and READY=1,
 while the first process waits for it.
-SIGTERM (unless ignored): finish the connection in hand, then exit 0.
+SIGTERM (unless ignored): finish the connection in hand, then exit 0, or
+N with --term-status.
 """
 import argparse
 import os
@@ -82,6 +84,7 @@ def main():
     p.add_argument("--never-ready", action="store_true")
     p.add_argument("--crash", action="store_true")
     p.add_argument("--ignore-term", action="store_true")
+    p.add_argument("--term-status", type=int, default=0)
     p.add_argument("--status")
     p.add_argument("--mainpid-child", action="store_true")
     a = p.parse_args()
@@ -105,6 +108,7 @@ def main():
     if a.notify and not a.never_ready:
         notify("READY=1")
     serve(listener)
+    sys.exit(a.term_status)
 
 
 if __name__ == "__main__":

@@ -40,7 +40,32 @@ SERVE_MODE=(sh -c 'exec python3 "$0" $(cat "$1")' "$SERVER")
 	tr '\0' '\n' <"/proc/$pid/environ" | grep -q '^NOTIFY_SOCKET=@'
 }
 
+@test "-l with --fdname and inherited LISTEN_FDS reach each instance, with --refresh too" {
+	local refresh
+	for refresh in "" --refresh; do
+		: >"$TMP/fds"
+		# Each instance says what it has at 3, 4 and 5 and exits 0.
+		"$FDPASS" exec -l "unix:$TMP/inherited$refresh.sock" --fdname inh -- \
+		    "$FDPASS" run $refresh --restart=always -l tcp:127.0.0.1:0 \
+		    --fdname http web -- sh -c 'exec "$0" describe 3 4 5 >>"$1"' \
+		    "$FDPASS" "$TMP/fds" 2>"$TMP/run.log" 3>&- 4>&- 5>&- &
+		RUN_PID=$!
+		logged 'started pid' 2
+		wait_for sh -c '[ "$(wc -l <"$0")" -ge 6 ]' "$TMP/fds"
+		kill -TERM "$RUN_PID"
+		wait_run
+		[ "$RUN_STATUS" = 0 ]
+		run sed -n 1,3p "$TMP/fds"
+		assert_line --index 0 --regexp "^3 socket inode=[0-9]+ family=unix type=stream .*listening=yes local=$TMP/inherited$refresh.sock .*fdname=inh\$"
+		assert_line --index 1 --regexp "^4 socket inode=[0-9]+ family=inet type=stream .*local=127.0.0.1:$PORT .*fdname=web\$"
+		assert_line --index 2 --regexp "^5 socket inode=[0-9]+ family=inet type=stream .*listening=yes local=127.0.0.1:[0-9]+ .*fdname=http\$"
+		# The second instance got the very same sockets.
+		[ "$output" = "$(sed -n 4,6p "$TMP/fds")" ]
+	done
+}
+
 @test "run --ready=notify: SIGHUP starts a new instance beside the old and stops the old once it is ready" {
+	echo "--notify --status warming-up" >"$TMP/mode"
 	start_run --ready=notify web -- "${SERVE_MODE[@]}" "$TMP/mode"
 	logged 'ready after [0-9]+ ms'
 	first=$(ready_pid)
@@ -56,6 +81,8 @@ SERVE_MODE=(sh -c 'exec python3 "$0" $(cat "$1")' "$SERVER")
 	assert_line --index 2 --regexp "^fdpass: run: started pid $second\$"
 	assert_line --index 3 --regexp "^fdpass: run: pid $second ready after [0-9]+ ms\$"
 	assert_line --index 4 "fdpass: run: stopping old pid $first (SIGTERM)"
+	# STATUS= is logged only with -v.
+	refute_line --partial STATUS=
 }
 
 @test "a new instance that never says it is ready is refused; the old one serves on" {
@@ -119,15 +146,15 @@ SERVE_MODE=(sh -c 'exec python3 "$0" $(cat "$1")' "$SERVER")
 	echo "--crash" >"$TMP/mode"
 	start_run --ready=notify web -- "${SERVE_MODE[@]}" "$TMP/mode"
 	logged 'restarting in 0\.8 s'
-	run grep -o 'restarting in [0-9.]* s' "$TMP/run.log"
+	run backoffs
 	assert_line --index 0 "restarting in 0.1 s"
 	assert_line --index 1 "restarting in 0.2 s"
 	assert_line --index 2 "restarting in 0.4 s"
-	# SIGHUP starts one at once, and SIGTERM ends the wait.
+	# SIGTERM ends the wait, and run exits with the last instance's status
+	# (the bound, the reset and SIGHUP in the wait have a test of their own).
 	kill -TERM "$RUN_PID"
-	wait "$RUN_PID" || status=$?
-	RUN_PID=
-	[ "$status" = 1 ]
+	wait_run
+	[ "$RUN_STATUS" = 1 ]
 	run "$FDPASS" run --restart=no --ready=notify web -- "${SERVE_MODE[@]}" "$TMP/mode"
 	assert_failure 1
 	assert_line "fdpass: run: not restarting (--restart=no)"
@@ -136,19 +163,174 @@ SERVE_MODE=(sh -c 'exec python3 "$0" $(cat "$1")' "$SERVER")
 	assert_output --partial "cannot run /no/such/program"
 }
 
+@test "--restart=always starts an instance again after exit 0 too; on-failure, the default, does not" {
+	run "$FDPASS" run web -- true
+	assert_success
+	assert_line --regexp '^fdpass: run: pid [0-9]+ exited \(exit 0\)$'
+	assert_line "fdpass: run: not restarting (--restart=on-failure)"
+	start_run --restart=always web -- sh -c 'echo "$$" >>"$0"' "$TMP/starts"
+	logged 'started pid' 3
+	run backoffs
+	assert_line --index 0 "restarting in 0.1 s"
+	assert_line --index 1 "restarting in 0.2 s"
+	run grep -Ec '^fdpass: run: pid [0-9]+ exited \(exit 0\)$' "$TMP/run.log"
+	[ "$output" -ge 2 ]
+	wait_for sh -c '[ "$(wc -l <"$0")" -ge 3 ]' "$TMP/starts"
+}
+
+# The backoff's whole course, about 25 s: 12.7 s of waits up to the bound,
+# then 10 s of serving to start the count over. SIGHUP during the wait at
+# the bound must start an instance well before the 10 s are over.
+@test "the restart backoff doubles from 0.1 s up to 10 s; SIGHUP cuts the wait short; 10 s of serving start it over" {
+	echo "--crash" >"$TMP/mode"
+	start_run --ready=notify web -- "${SERVE_MODE[@]}" "$TMP/mode"
+	logged 'restarting in 10\.0 s'
+	run backoffs
+	assert_output "$(printf 'restarting in %s s\n' 0.1 0.2 0.4 0.8 1.6 3.2 6.4 10.0)"
+	echo "--notify" >"$TMP/mode"
+	kill -HUP "$RUN_PID"
+	logged_within 7 'started pid' 9
+	logged 'ready after'
+	# An instance that served less than 10 s leaves the count as it was...
+	kill -KILL "$(ready_pid)"
+	logged 'restarting in' 9
+	run backoffs
+	assert_line --index 8 "restarting in 10.0 s"
+	kill -HUP "$RUN_PID"
+	logged 'ready after' 2
+	# ...one that served 10 s starts it over. run counts from READY=1,
+	# which came before its line in the log: this wait is the time served,
+	# not a guess at how long something takes.
+	sleep 10.5
+	kill -KILL "$(ready_pid)"
+	logged 'restarting in' 10
+	run backoffs
+	assert_line --index 9 "restarting in 0.1 s"
+}
+
 @test "SIGTERM stops the instance and run exits with its status; SIGUSR1 is passed on" {
 	start_run web -- sh -c 'trap "echo usr1 >>\"$0\"" USR1; trap "exit 7" TERM; while :; do sleep 0.1; done' "$TMP/usr1"
 	logged 'ready after'
 	kill -USR1 "$RUN_PID"
 	wait_for grep -q usr1 "$TMP/usr1"
 	kill -TERM "$RUN_PID"
-	wait "$RUN_PID" || status=$?
-	RUN_PID=
-	[ "$status" = 7 ]
+	wait_run
+	[ "$RUN_STATUS" = 7 ]
 	run cat "$TMP/run.log"
 	assert_line "fdpass: run: SIGTERM: stopping"
 	assert_line --regexp '^fdpass: run: pid [0-9]+ stopped \(exit 7\)$'
 	[ ! -e "$TMP/run.pid" ]
+}
+
+@test "SIGINT stops every instance as SIGTERM does; run exits with the serving one's status" {
+	echo "--notify --term-status 7" >"$TMP/mode"
+	start_run --ready=notify web -- "${SERVE_MODE[@]}" "$TMP/mode"
+	logged 'ready after'
+	first=$(ready_pid)
+	# A new instance, starting when SIGINT comes, is stopped too.
+	echo "--notify --never-ready --term-status 9" >"$TMP/mode"
+	kill -HUP "$RUN_PID"
+	logged 'started pid' 2
+	second=$(sed -n 's/^fdpass: run: started pid //p' "$TMP/run.log" | tail -n 1)
+	wait_for sh -c 'tr "\0" " " </proc/$0/cmdline | grep -q -- --never-ready' "$second"
+	kill -INT "$RUN_PID"
+	wait_run
+	[ "$RUN_STATUS" = 7 ]
+	run cat "$TMP/run.log"
+	assert_line "fdpass: run: SIGINT: stopping"
+	assert_line "fdpass: run: pid $first stopped (exit 7)"
+	assert_line --regexp "^fdpass: run: pid $second stopped \((exit 9|killed by SIGTERM)\)\$"
+	[ ! -e "/proc/$first" ] && [ ! -e "/proc/$second" ]
+}
+
+@test "at shutdown, an instance that ignores the stop signal is killed after --stop-timeout; run exits 137" {
+	echo "--notify --ignore-term" >"$TMP/mode"
+	start_run --ready=notify --stop-timeout 1 web -- "${SERVE_MODE[@]}" "$TMP/mode"
+	logged 'ready after'
+	pid=$(ready_pid)
+	kill -TERM "$RUN_PID"
+	logged "pid $pid did not stop within 1 s: SIGKILL"
+	wait_run
+	[ "$RUN_STATUS" = 137 ]
+	run cat "$TMP/run.log"
+	assert_line "fdpass: run: pid $pid stopped (killed by SIGKILL)"
+	# A second SIGTERM or SIGINT kills at once, long before --stop-timeout.
+	start_run --ready=notify --stop-timeout 600 web -- "${SERVE_MODE[@]}" "$TMP/mode"
+	logged 'ready after'
+	pid=$(ready_pid)
+	kill -TERM "$RUN_PID"
+	logged 'SIGTERM: stopping'
+	kill -INT "$RUN_PID"
+	logged 'SIGINT: killing every instance'
+	wait_run
+	[ "$RUN_STATUS" = 137 ]
+	run cat "$TMP/run.log"
+	assert_line "fdpass: run: pid $pid stopped (killed by SIGKILL)"
+}
+
+# Started with & by bats, as by a script, run gets SIGINT and SIGQUIT
+# ignored: the instance must not inherit that for what run passes on.
+@test "SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGTTIN and SIGTTOU reach the instance; the stop signal too" {
+	local sig
+	start_run --stop-signal INT web -- sh -c '
+	    for sig in QUIT USR1 USR2 WINCH TTIN TTOU; do
+		    trap "echo $sig >>\"$0\"" "$sig"
+	    done
+	    trap "exit 9" INT
+	    echo up >"$0.up"
+	    while :; do sleep 0.1; done' "$TMP/signals"
+	wait_for test -e "$TMP/signals.up"
+	for sig in QUIT USR1 USR2 WINCH TTIN TTOU; do
+		kill -"$sig" "$RUN_PID"
+		wait_for grep -qxs "$sig" "$TMP/signals"
+	done
+	run cat "$TMP/signals"
+	assert_output "$(printf '%s\n' QUIT USR1 USR2 WINCH TTIN TTOU)"
+	kill -TERM "$RUN_PID"
+	wait_run
+	[ "$RUN_STATUS" = 9 ]
+	# With no instance ready yet, the starting one gets them; and a stop
+	# signal run was started with ignored is not ignored there either.
+	rm "$TMP/signals" "$TMP/signals.up"
+	trap '' PWR
+	start_run --ready=notify --stop-signal PWR web -- sh -c '
+	    trap "echo USR2 >>\"$0\"" USR2
+	    trap "exit 8" PWR
+	    echo up >"$0.up"
+	    while :; do sleep 0.1; done' "$TMP/signals"
+	trap - PWR
+	wait_for test -e "$TMP/signals.up"
+	kill -USR2 "$RUN_PID"
+	wait_for grep -qxs USR2 "$TMP/signals"
+	kill -TERM "$RUN_PID"
+	wait_run
+	[ "$RUN_STATUS" = 8 ]
+}
+
+@test "run tells its own NOTIFY_SOCKET READY=1 and STATUS= as instances become ready, STOPPING=1 at the end" {
+	start_notify_listener
+	start_run --ready=notify web -- "${SERVE_MODE[@]}" "$TMP/mode"
+	logged 'ready after'
+	first=$(ready_pid)
+	notified "READY=1|STATUS=serving: pid $first fds=0"
+	# The instance has a NOTIFY_SOCKET of its own; of run's sockets, only
+	# the one at 3 (once the server has closed the one it sent READY=1 on).
+	tr '\0' '\n' <"/proc/$first/environ" | grep -q '^NOTIFY_SOCKET=@'
+	wait_for sh -c '[ "$(ls -l "/proc/$0/fd" | grep -c socket:)" = 1 ] &&
+	    ls -l "/proc/$0/fd" | grep -q " 3 -> socket:"' "$first"
+	kill -HUP "$RUN_PID"
+	logged "old pid $first stopped"
+	second=$(ready_pid)
+	notified "STATUS=serving: pid $second fds=0"
+	kill -TERM "$RUN_PID"
+	wait_run
+	[ "$RUN_STATUS" = 0 ]
+	run cat "$TMP/notify.log"
+	assert_output "$(printf '%s fds=0\n' "READY=1|STATUS=serving: pid $first" \
+	    "STATUS=serving: pid $second" STOPPING=1)"
+	# An instance that is not told to notify does not see run's socket.
+	run "$FDPASS" run --restart=no web -- sh -c 'echo "${NOTIFY_SOCKET-none}"'
+	assert_line none
 }
 
 @test "a SIGHUP during a restart is remembered, not stacked" {
@@ -162,44 +344,88 @@ SERVE_MODE=(sh -c 'exec python3 "$0" $(cat "$1")' "$SERVER")
 	kill -HUP "$RUN_PID"
 	logged 'SIGHUP: a restart is under way; one more follows it'
 	logged 'old pid [0-9]+ stopped' 2
-	sleep 2
+	# A fourth would have started as the third became ready, before the
+	# second was stopped: no need to wait for it.
 	run grep -c 'started pid' "$TMP/run.log"
 	assert_output 3
 }
 
-@test "--refresh takes a socket stored again at the next restart; without it run keeps its own" {
+@test "without --refresh, run keeps the fds it gathered: a group stored again is not the next instance's" {
+	start_run --ready=notify web -- "${SERVE_MODE[@]}" "$TMP/mode"
+	logged 'ready after'
+	first=$(ready_pid)
+	held=$(readlink "/proc/$first/fd/3")
+	"$FDPASS" send --replace --listen tcp:127.0.0.1:0 web
+	kill -HUP "$RUN_PID"
+	logged "old pid $first stopped"
+	second=$(ready_pid)
+	[ "$second" != "$first" ]
+	run readlink "/proc/$second/fd/3"
+	assert_output "$held"
+	run get
+	assert_output "$second"
+}
+
+@test "--refresh takes a socket stored again at the next restart and closes the one it held" {
 	start_run --refresh --ready=notify web -- "${SERVE_MODE[@]}" "$TMP/mode"
 	logged 'ready after'
+	first=$(ready_pid)
+	held=$(readlink "/proc/$first/fd/3")
 	"$FDPASS" send --replace --listen tcp:127.0.0.1:0 web
 	new_port=$("$FDPASS" recv web | sed -n 's/.*local=127\.0\.0\.1:\([0-9]*\).*/\1/p')
 	kill -HUP "$RUN_PID"
-	logged 'old pid [0-9]+ stopped'
+	logged "old pid $first stopped"
+	second=$(ready_pid)
+	run readlink "/proc/$second/fd/3"
+	refute_output "$held"
+	# Nothing holds the old socket any more: connections to it are refused.
+	run python3 -c 'import socket, sys
+try:
+    socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+except ConnectionRefusedError:
+    print("refused")' "$PORT"
+	assert_output refused
 	PORT=$new_port
 	run get
-	assert_output "$(ready_pid)"
+	assert_output "$second"
 	# The broker gone, a restart with --refresh is refused.
 	stop_broker
 	kill -HUP "$RUN_PID"
 	logged 'restart refused: the groups could not be gathered again; pid [0-9]+ serves on'
 }
 
-@test "the notification socket takes MAINPID= and drops the fds that ride on datagrams" {
-	start_run --ready=notify web -- "${SERVE_MODE[@]}" "$TMP/mode"
+@test "with -v, STATUS= is logged and a MAINPID= not of the instance's is ignored; fds on datagrams are closed" {
+	echo "--notify --status warming-up" >"$TMP/mode"
+	start_run -v --ready=notify web -- "${SERVE_MODE[@]}" "$TMP/mode"
 	logged 'ready after'
 	pid=$(ready_pid)
+	run grep -c "^fdpass: run: pid $pid: STATUS=warming-up\$" "$TMP/run.log"
+	assert_output 1
 	fds=$(ls /proc/"$RUN_PID"/fd | wc -l)
 	addr=$(tr '\0' '\n' </proc/"$pid"/environ | sed -n 's/^NOTIFY_SOCKET=@//p')
+	# From this shell's uid, so allowed: a flood of datagrams with fds, one
+	# too long, MAINPID= of a process not the instance's, then one last
+	# STATUS=, which run reads after all the others.
 	python3 -c '
 import array, os, socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+to = "\0" + sys.argv[1]
 fd = os.open("/etc/hostname", os.O_RDONLY)
 for i in range(500):
-    s.sendmsg([b"STATUS=flood"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [fd] * 8))], 0, "\0" + sys.argv[1])
-s.sendto(b"READY=1" + b"Y" * 60000, "\0" + sys.argv[1])' "$addr"
-	sleep 1
+    s.sendmsg([b"STATUS=flood"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [fd] * 8))], 0, to)
+s.sendto(b"READY=1" + b"Y" * 60000, to)
+s.sendto(b"MAINPID=1", to)
+s.sendto(b"STATUS=flood over", to)' "$addr"
+	logged "^fdpass: run: pid $pid: STATUS=flood over\$"
 	[ "$(ls /proc/"$RUN_PID"/fd | wc -l)" = "$fds" ]
-	run get
-	assert_output "$pid"
+	run grep -c "^fdpass: run: pid $pid: STATUS=flood\$" "$TMP/run.log"
+	assert_output 500
+	run cat "$TMP/run.log"
+	assert_line --regexp "^fdpass: run: pid $pid: a notification dropped \\(too long, or from pid [0-9]+, not allowed\\)\$"
+	assert_line "fdpass: run: pid $pid: MAINPID=1 ignored: not its process"
+	# The instance is still the one signalled and watched.
+	kill -HUP "$RUN_PID"
+	logged "old pid $pid stopped \(exit 0\)"
 }
 
 @test "MAINPID= names the process run signals and watches" {
@@ -207,12 +433,13 @@ s.sendto(b"READY=1" + b"Y" * 60000, "\0" + sys.argv[1])' "$addr"
 	# (CI's valgrind stage) does not know.
 	[ -z "${FDPASS_REAL:-}" ] || skip "pidfd_open does not work under valgrind 3.19"
 	echo "--notify --mainpid-child" >"$TMP/mode"
-	start_run --ready=notify web -- "${SERVE_MODE[@]}" "$TMP/mode"
+	start_run -v --ready=notify web -- "${SERVE_MODE[@]}" "$TMP/mode"
 	logged 'ready after'
 	first=$(ready_pid)
 	run get
 	main=$output
 	[ "$main" != "$first" ]
+	logged "^fdpass: run: pid $first: main pid is now $main\$"
 	# The stop signal goes to the main process, which serves.
 	kill -STOP "$main"
 	kill -HUP "$RUN_PID"
