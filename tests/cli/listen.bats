@@ -293,11 +293,14 @@ socket.socket(socket.AF_UNIX).connect("\0" + sys.argv[1])' "fdpass-test-$$"
 		assert_failure 2
 		assert_output "fdpass: exec: $spec: $want"
 	done <<EOF
-tcp:127.0.0.1:0,Bogus=1|unknown setting 'Bogus' (fdpass(1), LISTENER SETTINGS, lists them)
+tcp:127.0.0.1:0,Bogus=1|unknown setting 'Bogus' (fdpass(1) lists them: LISTENERS, Settings)
 tcp:127.0.0.1:0,Backlog=many|Backlog=many: expected a whole number from 0 to 4294967295
 tcp:127.0.0.1:0,NoDelay=perhaps|NoDelay=perhaps: expected yes or no
-tcp:127.0.0.1:0,KeepAliveTimeSec=5 lightyears|KeepAliveTimeSec=5 lightyears: expected a time span from 1 to 32767 seconds, such as 5, 5s, 500ms or 1min 30s
-tcp:127.0.0.1:0,ReceiveBuffer=3T|ReceiveBuffer=3T: expected a size in bytes from 1 to 2147483647, K, M and G meaning 1024, 1024^2 and 1024^3
+tcp:127.0.0.1:0,KeepAliveTimeSec=5 lightyears|KeepAliveTimeSec=5 lightyears: expected a time span such as 5, 1.5s, 500ms, 2min or 1h 30min, or infinity
+tcp:127.0.0.1:0,KeepAliveTimeSec=500ms|KeepAliveTimeSec=500ms: 0 seconds (cut to whole seconds, as systemd cuts them); the kernel takes 1 to 32767
+tcp:127.0.0.1:0,DeferAcceptSec=1.5.5s|DeferAcceptSec=1.5.5s: expected a time span such as 5, 1.5s, 500ms, 2min or 1h 30min, or infinity
+tcp:127.0.0.1:0,ReceiveBuffer=1.5.5M|ReceiveBuffer=1.5.5M: expected a size in bytes such as 65536, 64K or 1.5M (K, M, G, T, P, E: powers of 1024)
+tcp:127.0.0.1:0,ReceiveBuffer=3T|ReceiveBuffer=3T: 3298534883328 bytes, more than the kernel takes (at most 2147483647)
 tcp:127.0.0.1:0,BindIPv6Only=sometimes|BindIPv6Only=sometimes: expected one of default both ipv6-only
 tcp:127.0.0.1:0,IPTTL=300|IPTTL=300: expected a whole number from 1 to 255
 udp:127.0.0.1:0,NoDelay=yes|NoDelay= applies to IP stream sockets (TCP, SCTP, MPTCP) only
@@ -309,9 +312,39 @@ unix:$TMP/x.sock,SocketUser=no-such-user-here|SocketUser=no-such-user-here: expe
 mqueue:/q,MessageQueueMaxMessages=3|MessageQueueMaxMessages= and MessageQueueMessageSize= go together: give both or neither
 tcp:127.0.0.1:0,SocketProtocol=udplite|SocketProtocol=udplite: UDP-Lite is for datagram sockets (udp:)
 EOF
-	[ ! -e "$TMP/ran" ] && [ ! -e "$TMP/x.sock" ]
+	[ ! -e "$TMP/ran" ]
+	[ ! -e "$TMP/x.sock" ]
 	run "$FDPASS" list
 	assert_output ""
+	# The section the unknown-setting message points to is there.
+	sed -n '/^\.Sh LISTENERS$/,/^\.Sh /p' "$BATS_TEST_DIRNAME/../../man/fdpass.1" |
+	    grep -qx '\.Ss Settings'
+}
+
+@test "sizes and time spans as systemd writes them: fractions, every suffix, units, infinity, cut to what the kernel takes" {
+	[ "$(id -u)" = 0 ] || skip "buffers past net.core.[rw]mem_max need CAP_NET_ADMIN"
+	run readback 'tcp:127.0.0.1:0,ReceiveBuffer=1.5M,SendBuffer=0.0001T,KeepAliveTimeSec=1.5min,KeepAliveIntervalSec=2min 5s,DeferAcceptSec=1.5s'
+	assert_success
+	# The kernel doubles buffer sizes; 0.0001T is 109951162.7776 bytes, cut.
+	for line in rcvbuf=3145728 sndbuf=219902324 keepidle=90 keepintvl=125 defer_accept=1; do
+		assert_line "$line"
+	done
+	# infinity: the longest the kernel takes, or, for KeepAliveTimeSec=,
+	# the kernel's default, as under systemd; 0 leaves the default too.
+	run readback 'tcp:127.0.0.1:0,DeferAcceptSec=infinity,KeepAliveIntervalSec=infinity,KeepAliveTimeSec=infinity,ReceiveBuffer=0'
+	assert_success
+	assert_line keepintvl=32767
+	assert_line "keepidle=$(cat /proc/sys/net/ipv4/tcp_keepalive_time)"
+	assert_line --regexp '^defer_accept=[0-9]{4,}$'
+	run readback "fifo:$TMP/f,PipeSize=0.5M"
+	assert_line pipe_size=524288
+	# Too big for the kernel's field: a usage error naming the setting.
+	run "$FDPASS" send --listen 'tcp:127.0.0.1:0,ReceiveBuffer=1T' web
+	assert_failure 2
+	assert_output "fdpass: send: tcp:127.0.0.1:0,ReceiveBuffer=1T: ReceiveBuffer=1T: 1099511627776 bytes, more than the kernel takes (at most 2147483647)"
+	run "$FDPASS" exec -l 'tcp:127.0.0.1:0,DeferAcceptSec=100y' -- true
+	assert_failure 2
+	assert_output --partial "DeferAcceptSec=100y: 3155760000 seconds (cut to whole seconds, as systemd cuts them); the kernel takes 0 to 2147483647"
 }
 
 @test "ports outside 0-65535 and ports that are not numbers are usage errors, for send and exec alike" {
