@@ -329,7 +329,8 @@ parse_group(const char *s, long long *v)
 static int
 parse_paths(struct fdp_listener *l, char *s)
 {
-	char *word, *save = NULL, **grown;
+	struct listen_symlink *grown;
+	char *word, *save = NULL;
 
 	if (*s == '\0') {
 		l->nsymlinks = 0;
@@ -338,13 +339,14 @@ parse_paths(struct fdp_listener *l, char *s)
 	for (word = strtok_r(s, " \t", &save); word != NULL;
 	    word = strtok_r(NULL, " \t", &save)) {
 		if (strlen(word) >= PATH_MAX)
-			return -1;
+			return LISTEN_VALUE_BAD;
 		grown = realloc(l->symlinks, (l->nsymlinks + 1) *
 		    sizeof(*l->symlinks));
 		if (grown == NULL)
-			return -2;
+			return LISTEN_VALUE_NOMEM;
 		l->symlinks = grown;
-		l->symlinks[l->nsymlinks++] = word;
+		memset(&l->symlinks[l->nsymlinks], 0, sizeof(*l->symlinks));
+		l->symlinks[l->nsymlinks++].path = word;
 	}
 	return 0;
 }

@@ -115,6 +115,13 @@ enum { V6_DEFAULT, V6_BOTH, V6_ONLY };
 enum { TS_OFF, TS_US, TS_USEC, TS_MICRO, TS_NS, TS_NSEC };
 enum { SP_UDPLITE, SP_SCTP, SP_MPTCP };
 
+/* A Symlinks= path, and what fdp_listener_open made for it. */
+struct listen_symlink {
+	const char		*path;
+	size_t			 dirs;		/* see listen_make_parents */
+	int			 made;		/* the symlink itself */
+};
+
 struct fdp_listener {
 	enum listen_kind	 kind;
 	unsigned int		 class;		/* LC_* */
@@ -132,8 +139,13 @@ struct fdp_listener {
 	long long		 value[LS_COUNT];
 	const char		*value_text[LS_COUNT];	/* as written */
 	long long		 user_gid;	/* SocketUser='s group, or -1 */
-	char			**symlinks;
+	struct listen_symlink	*symlinks;
 	size_t			 nsymlinks;
+	/* What fdp_listener_open made for path, for fdp_listener_undo. */
+	size_t			 made_dirs;	/* see listen_make_parents */
+	int			 made_node;	/* the socket file, FIFO or queue */
+	dev_t			 node_dev;	/* which file (not for a queue) */
+	ino_t			 node_ino;
 };
 
 /* Whether setting id was given. */
@@ -190,20 +202,24 @@ int	listen_make_parents(const struct fdp_listener *l, const char *path,
 /* Remove the directories listen_make_parents made for path. */
 void	listen_undo_parents(const char *path, size_t made);
 
+/* Note the node just made at l->path, which fdp_listener_undo may remove. */
+void	listen_note_node(struct fdp_listener *l);
+
 /* SocketUser=, SocketGroup= on a node made: fd, or l->path when fd is -1. */
 int	listen_set_owner(const struct fdp_listener *l, int fd, char *err,
 	    size_t errlen);
 
-/* Symlinks= to l->path: all made, or none left. */
-int	listen_make_symlinks(const struct fdp_listener *l, char *err,
+/* Symlinks= to l->path, each noted in l as made; stops at a failure. */
+int	listen_make_symlinks(struct fdp_listener *l, char *err,
 	    size_t errlen);
 
-/* ListenFIFO=, ListenSpecial=, ListenMessageQueue=: the fd, or FDP_E*. */
-int	listen_open_fifo(const struct fdp_listener *l, char *err,
-	    size_t errlen);
+/*
+ * ListenFIFO=, ListenSpecial=, ListenMessageQueue=: the fd, or FDP_E*
+ * with nothing left; what they make is noted in l.
+ */
+int	listen_open_fifo(struct fdp_listener *l, char *err, size_t errlen);
 int	listen_open_special(const struct fdp_listener *l, char *err,
 	    size_t errlen);
-int	listen_open_mqueue(const struct fdp_listener *l, char *err,
-	    size_t errlen);
+int	listen_open_mqueue(struct fdp_listener *l, char *err, size_t errlen);
 
 #endif

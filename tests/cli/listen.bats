@@ -406,9 +406,65 @@ EOF
 	mkfifo "$TMP/kept"
 	run "$FDPASS" send --listen "fifo:$TMP/kept,Symlinks=$TMP/taken" web
 	assert_failure 3
-	[ -p "$TMP/kept" ] && [ -f "$TMP/taken" ]
+	[ -p "$TMP/kept" ]
+	[ -f "$TMP/taken" ]
 	run "$FDPASS" list
 	assert_output ""
+}
+
+@test "a command that fails leaves nothing any of its listeners made, but never removes what was there" {
+	"$FDPASS" send --listen tcp:127.0.0.1:0 held
+	port=$(port_of held)
+	mkfifo "$TMP/kept"
+	mkdir "$TMP/old"
+	spec_a="unix:$TMP/a/b/s.sock,Symlinks=$TMP/links/s $TMP/old/s"
+	spec_b="fifo:$TMP/f/in,Symlinks=$TMP/old/f"
+	# The third listener fails: the two made before it go.
+	run "$FDPASS" send --listen "$spec_a" --listen "$spec_b" --listen "fifo:$TMP/kept" --listen "tcp:127.0.0.1:$port" web
+	assert_failure 3
+	assert_output "fdpass: send: cannot listen on tcp:127.0.0.1:$port: bind: Address already in use"
+	[ ! -e "$TMP/a" ]
+	[ ! -e "$TMP/links" ]
+	[ ! -e "$TMP/f" ]
+	[ -p "$TMP/kept" ]
+	[ -d "$TMP/old" ]
+	[ -z "$(ls "$TMP/old")" ]
+	run "$FDPASS" exec -l "$spec_a" -l "$spec_b" -l "fifo:$TMP/kept" -l "tcp:127.0.0.1:$port" -- touch "$TMP/ran"
+	assert_failure 3
+	[ ! -e "$TMP/a" ]
+	[ ! -e "$TMP/links" ]
+	[ ! -e "$TMP/f" ]
+	[ ! -e "$TMP/ran" ]
+	[ -p "$TMP/kept" ]
+	[ -z "$(ls "$TMP/old")" ]
+	# A --file that fails after a listener, the broker refusing the
+	# group, no broker: the same.
+	run "$FDPASS" send --listen "$spec_a" --file "$TMP/no-such-file" web
+	assert_failure 3
+	[ ! -e "$TMP/a" ]
+	[ -z "$(ls "$TMP/old")" ]
+	run "$FDPASS" send --listen "$spec_a" --listen "$spec_b" held
+	assert_failure 1
+	[ ! -e "$TMP/a" ]
+	[ ! -e "$TMP/f" ]
+	[ -z "$(ls "$TMP/old")" ]
+	FDPASS_SOCKET="$TMP/no-broker.sock" run "$FDPASS" send --listen "$spec_a" web
+	assert_failure 3
+	[ ! -e "$TMP/a" ]
+	# exec failing after its listeners are made (--inetd with two fds).
+	run "$FDPASS" exec --inetd -l "$spec_a" -l "$spec_b" -- touch "$TMP/ran"
+	assert_failure 2
+	[ ! -e "$TMP/a" ]
+	[ ! -e "$TMP/f" ]
+	[ ! -e "$TMP/ran" ]
+	# What succeeds keeps what it made.
+	"$FDPASS" send --listen "$spec_a" --listen "$spec_b" web
+	[ -S "$TMP/a/b/s.sock" ]
+	[ -L "$TMP/old/s" ]
+	[ -p "$TMP/f/in" ]
+	run "$FDPASS" list
+	assert_output "held
+web"
 }
 
 @test "a reuseport pair: two listeners on one port, each handed its own connections" {

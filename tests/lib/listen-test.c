@@ -267,8 +267,8 @@ test_values(void)
 	    "Symlinks=/run/d,y", FDP_LISTEN_STREAM);
 	if (l != NULL) {
 		ok(strcmp(l->path, "/run/a.sock") == 0 && l->nsymlinks == 3 &&
-		    strcmp(l->symlinks[0], "/run/b") == 0 &&
-		    strcmp(l->symlinks[2], "/run/d,y") == 0 &&
+		    strcmp(l->symlinks[0].path, "/run/b") == 0 &&
+		    strcmp(l->symlinks[2].path, "/run/d,y") == 0 &&
 		    l->value[LS_BACKLOG] == 5,
 		    "Symlinks= takes blank-separated paths and repeats add more");
 		fdp_listener_free(l);
@@ -758,6 +758,81 @@ test_cleanup(void)
 	ok(fd_count() == before, "failures leak no fd");
 }
 
+/*
+ * fdp_listener_undo, for a command that fails after a listener is made:
+ * what the open made goes, what was there before (or took a name since)
+ * stays.
+ */
+static void
+test_undo(void)
+{
+	struct fdp_listener *l;
+	char spec[PATH_MAX * 2], name[64];
+	int fd;
+
+	snprintf(spec, sizeof(spec), "unix:%s,Symlinks=%s %s",
+	    tmp_path("u/v/s.sock"), tmp_path("u/l"), tmp_path("w/l"));
+	if ((l = parse_ok(spec, FDP_LISTEN_STREAM)) == NULL)
+		return;
+	fd = fdp_listener_open(l, err, sizeof(err));
+	ok(fd >= 0 && access(tmp_path("w/l"), F_OK) == 0,
+	    "a Unix listener with its directories and symlinks (%s)",
+	    fd < 0 ? err : "");
+	fdp_listener_undo(l);
+	ok(access(tmp_path("u"), F_OK) == -1 && access(tmp_path("w"), F_OK) ==
+	    -1, "undone: its socket file, symlinks and directories are gone");
+	fdp_listener_undo(l);
+	ok(1, "undoing twice is harmless");
+	if (fd >= 0)
+		close(fd);
+
+	fd = fdp_listener_open(l, err, sizeof(err));
+	ok(fd >= 0, "opened again (%s)", fd < 0 ? err : "");
+	unlink(tmp_path("u/v/s.sock"));
+	mkfifo(tmp_path("u/v/s.sock"), 0600);
+	fdp_listener_undo(l);
+	ok(access(tmp_path("u/v/s.sock"), F_OK) == 0 &&
+	    access(tmp_path("u/l"), F_OK) == -1,
+	    "a file that took the socket's name since stays; the links go");
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp_path("u/v/s.sock"));
+	rmdir(tmp_path("u/v"));
+	rmdir(tmp_path("u"));
+	fdp_listener_free(l);
+
+	mkfifo(tmp_path("old"), 0600);
+	snprintf(spec, sizeof(spec), "fifo:%s", tmp_path("old"));
+	l = parse_ok(spec, FDP_LISTEN_STREAM);
+	if (l != NULL && (fd = fdp_listener_open(l, err, sizeof(err))) >= 0) {
+		fdp_listener_undo(l);
+		close(fd);
+	}
+	ok(access(tmp_path("old"), F_OK) == 0, "a FIFO that was there stays");
+	unlink(tmp_path("old"));
+	fdp_listener_free(l);
+	snprintf(spec, sizeof(spec), "fifo:%s", tmp_path("n/new"));
+	l = parse_ok(spec, FDP_LISTEN_STREAM);
+	if (l != NULL && (fd = fdp_listener_open(l, err, sizeof(err))) >= 0) {
+		fdp_listener_undo(l);
+		close(fd);
+	}
+	ok(access(tmp_path("n"), F_OK) == -1, "a FIFO made goes, with its "
+	    "directory");
+	fdp_listener_free(l);
+
+	snprintf(name, sizeof(name), "/fdpass-listen-undo-%d", (int)getpid());
+	snprintf(spec, sizeof(spec), "mqueue:%s", name);
+	l = parse_ok(spec, FDP_LISTEN_STREAM);
+	if (l != NULL && (fd = fdp_listener_open(l, err, sizeof(err))) >= 0) {
+		fdp_listener_undo(l);
+		close(fd);
+	}
+	ok(mq_unlink(name) == -1 && errno == ENOENT, "a queue made goes");
+	fdp_listener_free(l);
+	fdp_listener_undo(NULL);
+}
+
 /* Protocols a kernel may lack: made where it has them, a clear error where not. */
 static void
 test_protocols(void)
@@ -820,6 +895,7 @@ main(void)
 	test_tcp_settings();
 	test_other_kinds();
 	test_cleanup();
+	test_undo();
 	test_protocols();
 	ok(rmdir(tmpdir) == 0, "every file made in %s is gone", tmpdir);
 	ok(fd_count() == before, "no fd left open at the end");
