@@ -12,10 +12,12 @@ setup() {
 	start_broker
 	NETNS=
 	MQUEUE=
+	SERVERS=()
 }
 
-# Namespaces and queues a test made go even when it fails.
+# Servers, namespaces and queues a test made go even when it fails.
 teardown() {
+	kill_all "${SERVERS[@]}"
 	[ -z "$NETNS" ] || ip netns del "$NETNS" 2>/dev/null || :
 	[ -z "$MQUEUE" ] || python3 -c 'import ctypes, sys
 ctypes.CDLL(None).mq_unlink(sys.argv[1].encode())' "$MQUEUE"
@@ -133,7 +135,8 @@ print("queued=%d extra=%s" % (len(held), "connected" if done else "waiting"))' "
 		assert_line "$line"
 	done
 	[ "$(stat -c '%a %U %G %F' "$TMP/run/app/s.sock")" = "660 nobody root socket" ]
-	[ "$(stat -c %a "$TMP/run")" = 750 ] && [ "$(stat -c %a "$TMP/run/app")" = 750 ]
+	[ "$(stat -c %a "$TMP/run")" = 750 ]
+	[ "$(stat -c %a "$TMP/run/app")" = 750 ]
 	[ "$(readlink "$TMP/a.sock")" = "$TMP/run/app/s.sock" ]
 	[ "$(readlink "$TMP/links/b.sock")" = "$TMP/run/app/s.sock" ]
 	run "$FDPASS" recv g
@@ -150,7 +153,8 @@ print("queued=%d extra=%s" % (len(held), "connected" if done else "waiting"))' "
 	for line in kind=fifo mode=0o620 "uid=$(id -u nobody)" access=rw pipe_size=262144; do
 		assert_line "$line"
 	done
-	[ -p "$TMP/pipes/in" ] && [ "$(readlink "$TMP/in")" = "$TMP/pipes/in" ]
+	[ -p "$TMP/pipes/in" ]
+	[ "$(readlink "$TMP/in")" = "$TMP/pipes/in" ]
 	run "$FDPASS" recv g
 	assert_output --regexp "^0 fifo path=$TMP/pipes/in .*end=both pipe_size=262144 "
 	# What a writer puts in the path reaches whoever holds the fd.
@@ -231,11 +235,16 @@ print("queued=%d extra=%s" % (len(held), "connected" if done else "waiting"))' "
 	port=$(port_of web)
 	run "$FDPASS" recv web
 	assert_output --regexp " netns=$(stat -L -c %i "/run/netns/$NETNS") "
+	# From ours the port is another one (which something else on this
+	# machine may be listening on): a connection never lands in this queue.
 	run tcp_connect "$port"
-	assert_failure
+	run "$FDPASS" recv web
+	assert_output --regexp " pending=0 "
 	ip netns exec "$NETNS" python3 -c 'import socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
 s.sendall(b"from inside\n")' "$port"
+	run "$FDPASS" recv web
+	assert_output --regexp " pending=1 "
 	# Handed to a program in our namespace, the socket still serves that one.
 	run "$FDPASS" exec web -- python3 -c 'import socket
 s = socket.socket(fileno=3)
@@ -249,12 +258,37 @@ print(c.makefile().readline().strip())'
 	assert_failure
 	ip netns exec "$NETNS" python3 -c 'import socket, sys
 socket.socket(socket.AF_UNIX).connect("\0" + sys.argv[1])' "fdpass-test-$$"
-	# The settings apply in the namespace, and we are back in ours.
+	# A socket on a path is reachable wherever the path is seen: the file
+	# system is no part of a network namespace.
+	"$FDPASS" send --listen "unix:$TMP/ns.sock,NetworkNamespacePath=/run/netns/$NETNS" path
+	python3 -c 'import socket, sys
+socket.socket(socket.AF_UNIX).connect(sys.argv[1])' "$TMP/ns.sock"
+	# The settings apply in the namespace.
+	theirs=$(stat -L -c %i "/run/netns/$NETNS")
+	ours=$(stat -L -c %i /proc/self/ns/net)
 	run readback "tcp:127.0.0.1:0,NetworkNamespacePath=/run/netns/$NETNS,ReusePort=yes"
-	assert_line "netns=$(stat -L -c %i "/run/netns/$NETNS")"
+	assert_line "netns=$theirs"
 	assert_line reuseport=1
-	run "$FDPASS" exec -l 'tcp:127.0.0.1:0' -- python3 "$SOCKOPTS"
-	assert_line "netns=$(stat -L -c %i /proc/self/ns/net)"
+	# One send makes a listener in the namespace, a plain one, an abstract
+	# one and another in the namespace: fdpass came back to ours after each.
+	"$FDPASS" send --listen "tcp:127.0.0.1:0,NetworkNamespacePath=/run/netns/$NETNS" \
+	    --listen tcp:127.0.0.1:0 --listen "@fdpass-test-$$-ours" \
+	    --listen "@fdpass-test-$$-theirs,NetworkNamespacePath=/run/netns/$NETNS" mix
+	run "$FDPASS" recv mix
+	assert_line --index 0 --regexp "^0 socket .* netns=$theirs( |$)"
+	assert_line --index 1 --regexp "^1 socket .* local=127\.0\.0\.1:"
+	assert_line --index 2 --regexp "^2 socket .* local=@fdpass-test-$$-ours "
+	assert_line --index 3 --regexp "^3 socket .* netns=$theirs( |$)"
+	refute_line --index 1 --partial " netns="
+	refute_line --index 2 --partial " netns="
+	run "$FDPASS" exec mix -- sh -c 'for fd in 3 4 5 6; do python3 "$0" "$fd" | grep "^netns="; done' "$SOCKOPTS"
+	assert_output "netns=$theirs
+netns=$ours
+netns=$ours
+netns=$theirs"
+	abstract_connect "fdpass-test-$$-ours"
+	run abstract_connect "fdpass-test-$$-theirs"
+	assert_failure
 }
 
 @test "settings the kernel refuses give exit 3 naming the setting and store nothing" {
@@ -391,7 +425,9 @@ EOF
 	assert_output "fdpass: exec: tcp:127.0.0.1:0,NoDelay=maybe: NoDelay=maybe: expected yes or no"
 	run "$FDPASS" send --listen "unix:$TMP/first.sock" --listen 'fifo:x,Backlog=1' web
 	assert_failure 2
-	[ ! -e "$TMP/first.sock" ] && [ ! -e "$TMP/ran" ] && [ ! -e x ]
+	[ ! -e "$TMP/first.sock" ]
+	[ ! -e "$TMP/ran" ]
+	[ ! -e x ]
 }
 
 @test "a listener that fails after its file is made leaves nothing behind, but never removes what was there" {
@@ -476,6 +512,29 @@ web"
 	assert_failure 3
 	run "$FDPASS" recv b
 	assert_output --regexp " reuseport=yes "
+	# A server on each, answering with its name.
+	for name in a b; do
+		"$FDPASS" exec "$name" -- python3 -c 'import socket, sys
+s = socket.socket(fileno=3)
+while True:
+    c = s.accept()[0]
+    c.sendall(sys.argv[1].encode())
+    c.close()' "$name" 3>&- 4>&- 5>&- &
+		SERVERS+=($!)
+	done
+	# The kernel spreads connections over the pair by their addresses:
+	# connect until both have answered (each a half chance, 200 at most).
+	run python3 -c 'import socket, sys
+seen = {}
+for _ in range(200):
+    c = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+    name = c.recv(16).decode()
+    c.close()
+    seen[name] = seen.get(name, 0) + 1
+    if len(seen) == 2:
+        break
+print(" ".join(sorted(seen)))' "$port"
+	assert_output "a b"
 }
 
 @test "exec -l applies settings too, and the description is valid JSON" {
