@@ -105,7 +105,14 @@ int	 cmd_listener_parse(const char *cmd, const char *spec, int deftype,
  * its own network namespace exits here, with EXIT_SYSTEM.
  */
 int	 cmd_listener_open(const char *cmd, const char *spec,
-	    const struct fdp_listener *l);
+	    struct fdp_listener *l);
+
+/*
+ * A command that fails after opening listeners removes what each made on
+ * the file system (see fdp_listener_undo), the last one first, before it
+ * closes their fds; l may hold NULLs and listeners never opened.
+ */
+void	 cmd_listeners_undo(struct fdp_listener **l, size_t n);
 
 /*
  * The rest of a run of a command that takes no operands, once its options

@@ -272,7 +272,8 @@ retrieve_all(struct launch_opts *o, int sock, struct launch_set *s)
 
 /*
  * Whatever fails once groups are taken gives them back, over the same
- * connection, before any other fd is gathered.
+ * connection, before any other fd is gathered; and what the -l listeners
+ * made on the file system goes again.
  */
 int
 launch_gather(struct launch_opts *o, struct launch_set *s)
@@ -303,6 +304,8 @@ launch_gather(struct launch_opts *o, struct launch_set *s)
 		restore_taken(o->cmd, sock, &s->x, s->groups_first, s->groups_n);
 		restore_taken(o->cmd, sock, &s->p, 0, s->p.n);
 	}
+	if (status != 0)
+		cmd_listeners_undo(o->listeners, o->nlisten);
 	if (sock != -1)
 		close(sock);
 	return status;

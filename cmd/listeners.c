@@ -1,7 +1,8 @@
 /*
  * listeners.c: the listener specs of send --listen and exec -l, parsed one
  * and all before anything is created (a bad one is a usage error), then
- * opened, each failure told in one message naming the spec.
+ * opened, each failure told in one message naming the spec, and what they
+ * made undone when the command fails.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -25,8 +26,7 @@ cmd_listener_parse(const char *cmd, const char *spec, int deftype,
 }
 
 int
-cmd_listener_open(const char *cmd, const char *spec,
-    const struct fdp_listener *l)
+cmd_listener_open(const char *cmd, const char *spec, struct fdp_listener *l)
 {
 	char err[FDP_LISTEN_ERRLEN];
 	int fd;
@@ -37,4 +37,11 @@ cmd_listener_open(const char *cmd, const char *spec,
 	if (fd == FDP_ENETNS)
 		exit(EXIT_SYSTEM);
 	return -1;
+}
+
+void
+cmd_listeners_undo(struct fdp_listener **l, size_t n)
+{
+	while (n-- > 0)
+		fdp_listener_undo(l[n]);
 }

@@ -97,13 +97,14 @@ open_file(const char *path, int oflags)
 }
 
 /*
- * Parse every --listen, then open every --file and --listen in order; on
- * failure close what was opened. Returns an exit status.
+ * Parse every --listen into l, then open every --file and --listen in
+ * order; on failure close what was opened, and remove what the listeners
+ * made. Returns an exit status.
  */
 static int
-open_sources(const struct send_source *src, size_t n, int *fds)
+open_sources(const struct send_source *src, size_t n,
+    struct fdp_listener **l, int *fds)
 {
-	struct fdp_listener *l[FDP_MAX_FDS] = { NULL };
 	size_t i;
 	int fd, status = 0;
 
@@ -117,13 +118,12 @@ open_sources(const struct send_source *src, size_t n, int *fds)
 		else if ((fd = open_file(src[i].arg, src[i].oflags)) == -1)
 			cmd_warn("send", "%s: %s", src[i].arg, strerror(errno));
 		if (fd < 0) {
+			cmd_listeners_undo(l, i);
 			fdp_close_fds(fds, i);
 			status = EXIT_SYSTEM;
 		} else
 			fds[i] = fd;
 	}
-	for (i = 0; i < n; i++)
-		fdp_listener_free(l[i]);
 	return status;
 }
 
@@ -313,9 +313,10 @@ static int
 send_run(int argc, char **argv)
 {
 	struct send_source src[FDP_MAX_FDS];
+	struct fdp_listener *l[FDP_MAX_FDS] = { NULL };
 	const char *socket_opt = NULL, *name;
-	int fds[FDP_MAX_FDS], oflags = O_RDONLY, ch, sock, status;
-	size_t nsrc = 0, nfds, total;
+	int fds[FDP_MAX_FDS], oflags = O_RDONLY, ch, sock, status, asked = 0;
+	size_t nsrc = 0, nfds, total, i, copied = 0;
 	uint32_t flags = 0, ttl = 0;
 	int listen_fds = 0;
 	pid_t pid = 0;
@@ -394,18 +395,24 @@ send_run(int argc, char **argv)
 		fds[0] = 0;
 		nfds = 1;
 	}
-	if ((status = open_sources(src, nsrc, fds)) != 0)
-		return status;
-	if (pid != 0 && (status = cmd_proc_copy("send", pid, argv + optind,
-	    (int)nfds, fds + nsrc)) != 0) {
-		fdp_close_fds(fds, nsrc);
-		return status;
+	if ((status = open_sources(src, nsrc, l, fds)) == 0) {
+		if (pid != 0 && (status = cmd_proc_copy("send", pid,
+		    argv + optind, (int)nfds, fds + nsrc)) == 0)
+			copied = nfds;
+		if (status == 0 &&
+		    (sock = cmd_connect("send", socket_opt, &status)) >= 0) {
+			status = send_store(sock, name, flags, ttl, fds,
+			    nsrc + nfds);
+			asked = 1;
+			close(sock);
+		}
+		/* A STORE that got no answer may be stored: its files stay. */
+		if (status != 0 && (!asked || status == EXIT_REFUSED))
+			cmd_listeners_undo(l, nsrc);
+		fdp_close_fds(fds, nsrc + copied);
 	}
-	if ((sock = cmd_connect("send", socket_opt, &status)) >= 0) {
-		status = send_store(sock, name, flags, ttl, fds, nsrc + nfds);
-		close(sock);
-	}
-	fdp_close_fds(fds, nsrc + (pid != 0 ? nfds : 0));
+	for (i = 0; i < nsrc; i++)
+		fdp_listener_free(l[i]);
 	return status;
 }
 

@@ -217,15 +217,25 @@ int		 fdp_listener_parse(const char *spec, int deftype,
 /*
  * Create what a parsed spec describes and apply its settings: a bound (and
  * for connection types listening) socket, an open FIFO, special file or
- * message queue. Returns a close-on-exec, blocking fd the caller holds. On
- * failure nothing is left behind (a socket file, FIFO, queue, symlink or
- * directory it made is removed again; one that was there before never is),
- * err names the setting or step that failed and why, and the code is
+ * message queue. Returns a close-on-exec, blocking fd the caller holds,
+ * and notes in l what it made on the file system, for fdp_listener_undo.
+ * On failure nothing is left behind (a socket file, FIFO, queue, symlink
+ * or directory it made is removed again; one that was there before never
+ * is), err names the setting or step that failed and why, and the code is
  * FDP_ESYS, FDP_ERESOLVE, FDP_EINUSE, or FDP_ENETNS when the process could
  * not return to its own network namespace after NetworkNamespacePath=.
  */
-int		 fdp_listener_open(const struct fdp_listener *l, char *err,
+int		 fdp_listener_open(struct fdp_listener *l, char *err,
 		    size_t errlen);
+
+/*
+ * Remove what the last fdp_listener_open of l made on the file system (its
+ * socket file, FIFO or queue, symlinks and directories), for a command
+ * that fails after it: each only while it is still the file made, never
+ * one that was there before. Call it before closing the fd, which keeps
+ * the file's inode from being reused by another; NULL is fine.
+ */
+void		 fdp_listener_undo(struct fdp_listener *l);
 
 /* Free a parsed spec; NULL is fine. */
 void		 fdp_listener_free(struct fdp_listener *l);

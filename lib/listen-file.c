@@ -1,8 +1,8 @@
 /*
  * listen-file.c: the file system side of listeners: FIFOs, special files
  * and message queues, and for them and Unix sockets on a path the
- * directories, owner and symlinks their settings ask for, each undone when
- * a later step fails.
+ * directories, owner and symlinks their settings ask for, each noted as
+ * made, and all undone when a later step (or command) fails.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -113,58 +113,92 @@ links_to(const char *path, const char *target)
 	return strcmp(seen, target) == 0;
 }
 
-/* One Symlinks= path: made (or linking to target already), or nothing left. */
+/* Symlinks= path i: made (or linking to target already), noted in l. */
 static int
-make_symlink(const struct fdp_listener *l, const char *target,
-    const char *path, unsigned char *made, size_t *dirs, char *err,
+make_symlink(struct fdp_listener *l, size_t i, const char *target, char *err,
     size_t errlen)
 {
+	struct listen_symlink *link = &l->symlinks[i];
 	int rc, e;
 
-	if ((rc = listen_make_parents(l, path, dirs, err, errlen)) != 0)
+	if ((rc = listen_make_parents(l, link->path, &link->dirs, err,
+	    errlen)) != 0)
 		return rc;
-	if (symlink(target, path) == 0) {
-		*made = 1;
+	if (symlink(target, link->path) == 0) {
+		link->made = 1;
 		return 0;
 	}
 	e = errno;
-	if (e == EEXIST && links_to(path, target))
+	if (e == EEXIST && links_to(link->path, target))
 		return 0;
-	listen_undo_parents(path, *dirs);
 	errno = e;
-	return listen_error(err, errlen, FDP_ESYS, "Symlinks=%s: %s", path,
-	    strerror(e));
+	return listen_error(err, errlen, FDP_ESYS, "Symlinks=%s: %s",
+	    link->path, strerror(e));
 }
 
-/* Symlinks= : each path a symlink to the node; on failure those made go again. */
+/* Symlinks= : each path a symlink to the node, in order, until one fails. */
 int
-listen_make_symlinks(const struct fdp_listener *l, char *err, size_t errlen)
+listen_make_symlinks(struct fdp_listener *l, char *err, size_t errlen)
 {
 	char target[PATH_MAX];
-	size_t *dirs, i = 0, n = l->nsymlinks;
-	unsigned char *made;
+	size_t i;
 	int rc = 0;
 
-	if (n == 0)
+	if (l->nsymlinks == 0)
 		return 0;
 	if (symlink_target(l->path, target, sizeof(target)) == -1)
 		return listen_sys_error(err, errlen, "Symlinks");
-	dirs = calloc(n, sizeof(*dirs));
-	made = calloc(n, 1);
-	if (dirs == NULL || made == NULL)
-		rc = listen_sys_error(err, errlen, "Symlinks");
-	while (rc == 0 && i < n && (rc = make_symlink(l, target,
-	    l->symlinks[i], &made[i], &dirs[i], err, errlen)) == 0)
-		i++;
-	if (rc != 0)
-		while (i-- > 0) {
-			if (made[i])
-				unlink(l->symlinks[i]);
-			listen_undo_parents(l->symlinks[i], dirs[i]);
-		}
-	free(dirs);
-	free(made);
+	for (i = 0; i < l->nsymlinks && rc == 0; i++)
+		rc = make_symlink(l, i, target, err, errlen);
 	return rc;
+}
+
+void
+listen_note_node(struct fdp_listener *l)
+{
+	struct stat st;
+
+	if (lstat(l->path, &st) == 0) {
+		l->made_node = 1;
+		l->node_dev = st.st_dev;
+		l->node_ino = st.st_ino;
+	}
+}
+
+/*
+ * Everything fdp_listener_open made for l goes, newest first: each symlink
+ * still linking to the node, the node while it is the file made (a queue
+ * by its name), then the directories made, those left empty. What was
+ * there before, or has taken a name since, stays.
+ */
+void
+fdp_listener_undo(struct fdp_listener *l)
+{
+	char target[PATH_MAX];
+	struct stat st;
+	size_t i;
+	int saved = errno, known;
+
+	if (l == NULL || l->path == NULL)
+		return;
+	known = symlink_target(l->path, target, sizeof(target)) == 0;
+	for (i = l->nsymlinks; i-- > 0;) {
+		if (l->symlinks[i].made && known &&
+		    links_to(l->symlinks[i].path, target))
+			unlink(l->symlinks[i].path);
+		listen_undo_parents(l->symlinks[i].path, l->symlinks[i].dirs);
+		l->symlinks[i].made = 0;
+		l->symlinks[i].dirs = 0;
+	}
+	if (l->made_node && l->kind == LK_MQUEUE)
+		mq_unlink(l->path);
+	else if (l->made_node && lstat(l->path, &st) == 0 &&
+	    st.st_dev == l->node_dev && st.st_ino == l->node_ino)
+		unlink(l->path);
+	listen_undo_parents(l->path, l->made_dirs);
+	l->made_node = 0;
+	l->made_dirs = 0;
+	errno = saved;
 }
 
 /* SocketUser=, SocketGroup= on a node just made: fd, or the path when fd is -1. */
@@ -219,32 +253,19 @@ set_blocking(int fd)
 	return flags == -1 ? -1 : fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
 }
 
-/* Remove a FIFO we made, unless another file has taken its name since. */
-static void
-remove_fifo(const char *path, int fd)
-{
-	struct stat ours, now;
-	int saved = errno;
-
-	if (fd < 0 || (fstat(fd, &ours) == 0 && lstat(path, &now) == 0 &&
-	    ours.st_dev == now.st_dev && ours.st_ino == now.st_ino))
-		unlink(path);
-	errno = saved;
-}
-
 /*
  * ListenFIFO=: made if missing (SocketMode=, or 0666 less the umask), opened
  * read-write.
  */
 int
-listen_open_fifo(const struct fdp_listener *l, char *err, size_t errlen)
+listen_open_fifo(struct fdp_listener *l, char *err, size_t errlen)
 {
 	struct stat st;
 	mode_t old = 0;
-	size_t dirs;
-	int fd = -1, made = 0, rc;
+	int fd = -1, rc;
 
-	if ((rc = listen_make_parents(l, l->path, &dirs, err, errlen)) != 0)
+	if ((rc = listen_make_parents(l, l->path, &l->made_dirs, err,
+	    errlen)) != 0)
 		return rc;
 	if (GIVEN(l, LS_SOCKET_MODE))
 		old = umask(0);
@@ -253,7 +274,7 @@ listen_open_fifo(const struct fdp_listener *l, char *err, size_t errlen)
 	if (GIVEN(l, LS_SOCKET_MODE))
 		umask(old);
 	if (rc == 0)
-		made = 1;
+		listen_note_node(l);
 	else if (errno != EEXIST) {
 		rc = listen_sys_error(err, errlen, "mkfifo");
 		goto fail;
@@ -270,8 +291,8 @@ listen_open_fifo(const struct fdp_listener *l, char *err, size_t errlen)
 		    "and is not a FIFO", l->path);
 		goto fail;
 	}
-	if ((!made && (rc = check_existing(l, &st, err, errlen)) != 0) ||
-	    (made && (rc = listen_set_owner(l, fd, err, errlen)) != 0))
+	if ((!l->made_node && (rc = check_existing(l, &st, err, errlen)) != 0) ||
+	    (l->made_node && (rc = listen_set_owner(l, fd, err, errlen)) != 0))
 		goto fail;
 	if (set_blocking(fd) == -1) {
 		rc = listen_sys_error(err, errlen, "fcntl");
@@ -286,11 +307,9 @@ listen_open_fifo(const struct fdp_listener *l, char *err, size_t errlen)
 		goto fail;
 	return fd;
 fail:
-	if (made)
-		remove_fifo(l->path, fd);
+	fdp_listener_undo(l);
 	if (fd >= 0)
 		listen_close(fd);
-	listen_undo_parents(l->path, dirs);
 	return rc;
 }
 
@@ -350,11 +369,11 @@ check_existing_queue(const struct fdp_listener *l, int fd, char *err,
  * opens it. The kernel makes every queue descriptor close-on-exec.
  */
 int
-listen_open_mqueue(const struct fdp_listener *l, char *err, size_t errlen)
+listen_open_mqueue(struct fdp_listener *l, char *err, size_t errlen)
 {
 	struct mq_attr attr, *sized = NULL;
 	mode_t old = 0;
-	int fd, made = 1, rc;
+	int fd, rc;
 
 	if (GIVEN(l, LS_MQ_MAX_MESSAGES)) {
 		memset(&attr, 0, sizeof(attr));
@@ -366,10 +385,10 @@ listen_open_mqueue(const struct fdp_listener *l, char *err, size_t errlen)
 		old = umask(0);
 	fd = mq_open(l->path, O_RDONLY | O_CREAT | O_EXCL, GIVEN(l,
 	    LS_SOCKET_MODE) ? (mode_t)l->value[LS_SOCKET_MODE] : 0666, sized);
-	if (fd == -1 && errno == EEXIST) {
-		made = 0;
+	if (fd >= 0)
+		l->made_node = 1;
+	else if (errno == EEXIST)
 		fd = mq_open(l->path, O_RDONLY);
-	}
 	if (GIVEN(l, LS_SOCKET_MODE))
 		umask(old);
 	if (fd == -1 && errno == EINVAL && sized != NULL)
@@ -380,11 +399,10 @@ listen_open_mqueue(const struct fdp_listener *l, char *err, size_t errlen)
 		    l->value_text[LS_MQ_MESSAGE_SIZE], strerror(errno));
 	if (fd == -1)
 		return listen_sys_error(err, errlen, "mq_open");
-	rc = made ? listen_set_owner(l, fd, err, errlen) :
+	rc = l->made_node ? listen_set_owner(l, fd, err, errlen) :
 	    check_existing_queue(l, fd, err, errlen);
 	if (rc != 0) {
-		if (made)
-			mq_unlink(l->path);
+		fdp_listener_undo(l);
 		listen_close(fd);
 		return rc;
 	}

@@ -83,8 +83,8 @@ const struct listen_setting listen_settings[LS_COUNT] = {
 	    IPPROTO_TCP, TCP_NODELAY, NULL },
 	[LS_KEEP_ALIVE] = { "KeepAlive", LV_BOOL, LC_IP_STREAM, 0, 1, NULL,
 	    SOL_SOCKET, SO_KEEPALIVE, NULL },
-	[LS_KEEP_ALIVE_TIME] = { "KeepAliveTimeSec", LV_SECONDS, LC_IP_STREAM,
-	    1, 32767, NULL, IPPROTO_TCP, TCP_KEEPIDLE, NULL },
+	[LS_KEEP_ALIVE_TIME] = { "KeepAliveTimeSec", LV_SECONDS_INF_DEFAULT,
+	    LC_IP_STREAM, 1, 32767, NULL, IPPROTO_TCP, TCP_KEEPIDLE, NULL },
 	[LS_KEEP_ALIVE_INTERVAL] = { "KeepAliveIntervalSec", LV_SECONDS,
 	    LC_IP_STREAM, 1, 32767, NULL, IPPROTO_TCP, TCP_KEEPINTVL, NULL },
 	[LS_KEEP_ALIVE_PROBES] = { "KeepAliveProbes", LV_NUMBER, LC_IP_STREAM,
@@ -194,7 +194,10 @@ class_text(unsigned int class, char *buf, size_t len)
 		    i == 0 ? "" : i + 1 == n ? " and " : ", ", words[i]);
 }
 
-/* One "Name=value": known, applicable and well written. */
+/*
+ * One "Name=value": known, applicable and well written. A value that
+ * leaves the kernel's default (ReceiveBuffer=0) takes back one given before.
+ */
 static int
 parse_setting(struct fdp_listener *l, char *text, char *err, size_t errlen)
 {
@@ -202,7 +205,6 @@ parse_setting(struct fdp_listener *l, char *text, char *err, size_t errlen)
 	char *value = strchr(text, '=');
 	char hint[256];
 	size_t i;
-	int rc;
 
 	*value++ = '\0';
 	for (i = 0; i < LS_COUNT; i++)
@@ -212,22 +214,31 @@ parse_setting(struct fdp_listener *l, char *text, char *err, size_t errlen)
 		}
 	if (s == NULL)
 		return listen_error(err, errlen, FDP_EADDR, "unknown setting "
-		    "'%s' (fdpass(1), LISTENER SETTINGS, lists them)", text);
+		    "'%s' (fdpass(1) lists them: LISTENERS, Settings)", text);
 	if ((s->applies & l->class) == 0) {
 		class_text(s->applies, hint, sizeof(hint));
 		return listen_error(err, errlen, FDP_EADDR, "%s= applies to %s "
 		    "only", s->name, hint);
 	}
 	l->value_text[i] = value;
-	if ((rc = listen_parse_value(l, s, value, &l->value[i])) == -2)
+	switch (listen_parse_value(l, s, value, &l->value[i])) {
+	case 0:
+		l->given |= 1ULL << i;
+		return 0;
+	case LISTEN_VALUE_DEFAULT:
+		l->given &= ~(1ULL << i);
+		return 0;
+	case LISTEN_VALUE_NOMEM:
 		return listen_error(err, errlen, FDP_ESYS, "%s", strerror(errno));
-	if (rc == -1) {
+	case LISTEN_VALUE_RANGE:
+		listen_range_hint(s, l->value[i], hint, sizeof(hint));
+		return listen_error(err, errlen, FDP_EADDR, "%s=%s: %s", s->name,
+		    value, hint);
+	default:
 		listen_value_hint(s, hint, sizeof(hint));
 		return listen_error(err, errlen, FDP_EADDR, "%s=%s: expected %s",
 		    s->name, value, hint);
 	}
-	l->given |= 1ULL << i;
-	return 0;
 }
 
 /* HOST:PORT, [V6]:PORT or PORT, cut in place; HOST * or empty: every address. */

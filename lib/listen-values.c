@@ -1,7 +1,8 @@
 /*
- * listen-values.c: the values of listener settings, read as systemd.socket(5)
- * writes them: booleans, numbers, sizes with K, M, G, time spans, octal
- * modes, users and groups, words, names and paths.
+ * listen-values.c: the values of listener settings, read as systemd reads
+ * them (parse_size, parse_sec): booleans, numbers, sizes such as 1.5M,
+ * time spans such as 1h 30min, octal modes, users and groups, words, names
+ * and paths, each turned into what the kernel takes.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -20,23 +21,51 @@
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
-/* Units of a time span, in microseconds (systemd.time(7) less months, years). */
+/* What systemd takes for blanks between the parts of a size or time span. */
+#define BLANKS		" \t\n\r"
+
+#define USEC_PER_SEC	1000000ULL
+#define USEC_PER_MIN	(60 * USEC_PER_SEC)
+#define USEC_PER_HOUR	(60 * USEC_PER_MIN)
+#define USEC_PER_DAY	(24 * USEC_PER_HOUR)
+#define USEC_INFINITY	ULLONG_MAX
+
+/*
+ * systemd.time(7)'s units, in microseconds, in the order systemd tries them:
+ * the first that begins what follows a number is its unit ("ms" before
+ * "m"); case matters ("M" is a month).
+ */
 static const struct {
 	const char		*unit;
 	unsigned long long	 usec;
 } time_units[] = {
-	{ "usec", 1 }, { "us", 1 }, { "\xc2\xb5s", 1 },
-	{ "msec", 1000 }, { "ms", 1000 },
-	{ "seconds", 1000000 }, { "second", 1000000 }, { "sec", 1000000 },
-	{ "s", 1000000 },
-	{ "minutes", 60000000 }, { "minute", 60000000 }, { "min", 60000000 },
-	{ "m", 60000000 },
-	{ "hours", 3600000000ULL }, { "hour", 3600000000ULL },
-	{ "hr", 3600000000ULL }, { "h", 3600000000ULL },
-	{ "days", 86400000000ULL }, { "day", 86400000000ULL },
-	{ "d", 86400000000ULL },
-	{ "weeks", 604800000000ULL }, { "week", 604800000000ULL },
-	{ "w", 604800000000ULL },
+	{ "seconds", USEC_PER_SEC }, { "second", USEC_PER_SEC },
+	{ "sec", USEC_PER_SEC }, { "s", USEC_PER_SEC },
+	{ "minutes", USEC_PER_MIN }, { "minute", USEC_PER_MIN },
+	{ "min", USEC_PER_MIN },
+	{ "months", 2629800 * USEC_PER_SEC },
+	{ "month", 2629800 * USEC_PER_SEC }, { "M", 2629800 * USEC_PER_SEC },
+	{ "msec", 1000 }, { "ms", 1000 }, { "m", USEC_PER_MIN },
+	{ "hours", USEC_PER_HOUR }, { "hour", USEC_PER_HOUR },
+	{ "hr", USEC_PER_HOUR }, { "h", USEC_PER_HOUR },
+	{ "days", USEC_PER_DAY }, { "day", USEC_PER_DAY }, { "d", USEC_PER_DAY },
+	{ "weeks", 7 * USEC_PER_DAY }, { "week", 7 * USEC_PER_DAY },
+	{ "w", 7 * USEC_PER_DAY },
+	{ "years", 31557600 * USEC_PER_SEC },
+	{ "year", 31557600 * USEC_PER_SEC }, { "y", 31557600 * USEC_PER_SEC },
+	{ "usec", 1 }, { "us", 1 },
+	{ "\xce\xbcs", 1 },	/* U+03BC GREEK SMALL LETTER MU */
+	{ "\xc2\xb5s", 1 },	/* U+00B5 MICRO SIGN */
+};
+
+/* Size suffixes, largest first, base 1024; each part of a size takes a smaller one. */
+static const struct {
+	char			 suffix;
+	unsigned long long	 factor;
+} size_units[] = {
+	{ 'E', 1ULL << 60 }, { 'P', 1ULL << 50 }, { 'T', 1ULL << 40 },
+	{ 'G', 1ULL << 30 }, { 'M', 1ULL << 20 }, { 'K', 1ULL << 10 },
+	{ 'B', 1 },
 };
 
 /* IPTOS='s words (ip(7)). */
@@ -48,92 +77,201 @@ static const struct {
 	{ "reliability", 0x04 }, { "low-cost", 0x02 },
 };
 
-int
-listen_parse_decimal(const char *s, unsigned long long max,
-    unsigned long long *v)
+/* The decimal digits at *p, at least one, up to max; *p moves past them. */
+static int
+read_decimal(const char **p, unsigned long long max, unsigned long long *v)
 {
+	const char *s = *p;
 	unsigned long long n = 0;
 
-	if (*s == '\0')
+	if (!isdigit((unsigned char)*s))
 		return -1;
-	for (; *s != '\0'; s++) {
-		if (!isdigit((unsigned char)*s) ||
-		    n > (max - (unsigned long long)(*s - '0')) / 10)
+	for (; isdigit((unsigned char)*s); s++) {
+		if (n > (max - (unsigned long long)(*s - '0')) / 10)
 			return -1;
 		n = n * 10 + (unsigned long long)(*s - '0');
 	}
+	*p = s;
 	*v = n;
 	return 0;
 }
 
-/* A size: bytes, or a number with K, M or G after it (base 1024). */
-static int
-parse_size(const char *s, unsigned long long *v)
+int
+listen_parse_decimal(const char *s, unsigned long long max,
+    unsigned long long *v)
 {
-	char digits[32];
-	size_t n = strspn(s, "0123456789");
-	unsigned long long mult = 1;
-	const char *p;
+	unsigned long long n;
 
-	if (n == 0 || n >= sizeof(digits))
+	if (read_decimal(&s, max, &n) == -1 || *s != '\0')
 		return -1;
-	if (s[n] != '\0') {
-		if (s[n + 1] != '\0' || (p = strchr("KkMmGg", s[n])) == NULL)
-			return -1;
-		mult = 1ULL << (10 * (1 + (p - "KkMmGg") / 2));
-	}
-	memcpy(digits, s, n);
-	digits[n] = '\0';
-	if (listen_parse_decimal(digits, ULLONG_MAX / mult, v) == -1)
-		return -1;
-	*v *= mult;
+	*v = n;
 	return 0;
 }
 
-/* A time span ("5", "5s", "500ms", "1min 30s") in seconds, rounded up. */
+/*
+ * A size as systemd's parse_size reads one: parts, each a number with an
+ * optional decimal fraction, then a suffix smaller than the part before's
+ * ("1G 512M", "1.5M"); only the last may go without one (bytes). Blanks
+ * around it are fine, as in a unit file, which strips them. A part's
+ * fraction is worked out in double precision and cut to whole bytes, as
+ * systemd does, so that the same words give the same size.
+ */
 static int
-parse_seconds(const char *s, unsigned long long *v)
+parse_size(const char *s, unsigned long long *v)
 {
-	unsigned long long total = 0, n, unit;
-	char digits[24], word[16];
-	size_t len, i;
+	unsigned long long total = 0, whole, digits, factor, part;
+	size_t next = 0, i;
+	const char *p = s, *fraction;
+	double frac;
 
-	while (*s == ' ')
-		s++;
-	if (*s == '\0')
-		return -1;
-	while (*s != '\0') {
-		len = strspn(s, "0123456789");
-		if (len == 0 || len >= sizeof(digits))
+	do {
+		if (next > NELEM(size_units))
 			return -1;
-		memcpy(digits, s, len);
-		digits[len] = '\0';
-		if (listen_parse_decimal(digits, ULLONG_MAX, &n) == -1)
+		p += strspn(p, BLANKS);
+		if (*p == '+')
+			p++;
+		if (read_decimal(&p, ULLONG_MAX, &whole) == -1)
 			return -1;
-		for (s += len; *s == ' '; s++)
-			;
-		len = strcspn(s, "0123456789 ");
-		unit = 1000000;
-		if (len > 0) {
-			if (len >= sizeof(word))
+		frac = 0;
+		if (*p == '.' && isdigit((unsigned char)p[1])) {
+			fraction = ++p;
+			if (read_decimal(&p, ULLONG_MAX, &digits) == -1)
 				return -1;
-			memcpy(word, s, len);
-			word[len] = '\0';
-			for (i = 0; i < NELEM(time_units); i++)
-				if (strcmp(word, time_units[i].unit) == 0)
-					break;
-			if (i == NELEM(time_units))
-				return -1;
-			unit = time_units[i].usec;
-		}
-		if (n > (ULLONG_MAX - total) / unit)
-			return -1;
-		total += n * unit;
-		for (s += len; *s == ' '; s++)
+			for (frac = (double)digits; fraction < p; fraction++)
+				frac /= 10;
+		} else if (*p == '.')
+			p++;
+		p += strspn(p, BLANKS);
+		for (i = next; i < NELEM(size_units) &&
+		    *p != size_units[i].suffix; i++)
 			;
-	}
-	*v = total / 1000000 + (total % 1000000 != 0);
+		factor = i < NELEM(size_units) ? size_units[i].factor : 1;
+		if (i < NELEM(size_units))
+			p++;
+		if (whole + (frac > 0) > ULLONG_MAX / factor)
+			return -1;
+		part = whole * factor + (unsigned long long)(frac *
+		    (double)factor);
+		if (part > ULLONG_MAX - total)
+			return -1;
+		total += part;
+		next = i + 1;
+		p += strspn(p, BLANKS);
+	} while (*p != '\0');
+	*v = total;
 	return 0;
+}
+
+/* The unit at s (time_units), its length in *len; seconds and 0 if none. */
+static unsigned long long
+time_unit(const char *s, size_t *len)
+{
+	size_t i;
+
+	for (i = 0; i < NELEM(time_units); i++) {
+		*len = strlen(time_units[i].unit);
+		if (strncmp(s, time_units[i].unit, *len) == 0)
+			return time_units[i].usec;
+	}
+	*len = 0;
+	return USEC_PER_SEC;
+}
+
+/*
+ * A time span as systemd's parse_sec reads one, in microseconds:
+ * "infinity", or parts, each a number with an optional decimal fraction
+ * ("1.5", ".5") and an optional unit, seconds without one: "90", "1.5s",
+ * "500ms", "1h 30min", "2min5s". Fractions count to the microsecond.
+ */
+static int
+parse_time(const char *s, unsigned long long *usec)
+{
+	unsigned long long total = 0, whole, unit, part, step;
+	const char *p = s + strspn(s, BLANKS), *digits, *fraction, *after;
+	size_t len;
+
+	if (strncmp(p, "infinity", 8) == 0) {
+		if (p[8 + strspn(p + 8, BLANKS)] != '\0')
+			return -1;
+		*usec = USEC_INFINITY;
+		return 0;
+	}
+	if (*p == '\0')
+		return -1;
+	while (*p != '\0') {
+		if (*p == '+' && isdigit((unsigned char)p[1]))
+			p++;
+		digits = p;
+		whole = 0;
+		if (isdigit((unsigned char)*p) &&
+		    read_decimal(&p, LLONG_MAX, &whole) == -1)
+			return -1;
+		fraction = NULL;
+		if (*p == '.') {
+			fraction = ++p;
+			if ((p += strspn(p, "0123456789")) == fraction)
+				return -1;
+		} else if (p == digits)
+			return -1;
+		after = p + strspn(p, BLANKS);
+		unit = time_unit(after, &len);
+		if (len == 0 && after == p && *p != '\0')
+			return -1;
+		p = after + len;
+		if (whole >= USEC_INFINITY / unit ||
+		    (part = whole * unit) >= USEC_INFINITY - total)
+			return -1;
+		total += part;
+		for (step = unit / 10; fraction != NULL &&
+		    isdigit((unsigned char)*fraction); fraction++, step /= 10) {
+			if ((part = (unsigned long long)(*fraction - '0') * step) >=
+			    USEC_INFINITY - total)
+				return -1;
+			total += part;
+		}
+		p += strspn(p, BLANKS);
+	}
+	*usec = total;
+	return 0;
+}
+
+/*
+ * A time setting in the whole seconds the kernel takes, cut as systemd
+ * cuts them (1.5s is 1, 500ms is 0). 0 and, for LV_SECONDS_INF_DEFAULT,
+ * infinity leave the kernel's default, as under systemd; infinity is
+ * otherwise the most the kernel takes.
+ */
+static int
+parse_seconds(const struct listen_setting *s, const char *value, long long *v)
+{
+	unsigned long long usec, sec;
+
+	if (parse_time(value, &usec) == -1)
+		return LISTEN_VALUE_BAD;
+	if (usec == 0 || (usec == USEC_INFINITY &&
+	    s->type == LV_SECONDS_INF_DEFAULT))
+		return LISTEN_VALUE_DEFAULT;
+	sec = usec == USEC_INFINITY ? (unsigned long long)s->max :
+	    usec / USEC_PER_SEC;
+	*v = sec > LLONG_MAX ? LLONG_MAX : (long long)sec;
+	return *v < s->min || *v > s->max ? LISTEN_VALUE_RANGE : 0;
+}
+
+/*
+ * A size setting in bytes; 0 leaves the kernel's default, as under
+ * systemd, and one past max is out of range.
+ */
+static int
+parse_bytes(const struct listen_setting *s, const char *value, long long *v)
+{
+	unsigned long long n;
+
+	if (parse_size(value, &n) == -1)
+		return LISTEN_VALUE_BAD;
+	if (n == 0)
+		return LISTEN_VALUE_DEFAULT;
+	*v = n > LLONG_MAX ? LLONG_MAX : (long long)n;
+	return n > (unsigned long long)s->max ? LISTEN_VALUE_RANGE : 0;
 }
 
 /* systemd's booleans. */
@@ -191,7 +329,8 @@ parse_group(const char *s, long long *v)
 static int
 parse_paths(struct fdp_listener *l, char *s)
 {
-	char *word, *save = NULL, **grown;
+	struct listen_symlink *grown;
+	char *word, *save = NULL;
 
 	if (*s == '\0') {
 		l->nsymlinks = 0;
@@ -200,13 +339,14 @@ parse_paths(struct fdp_listener *l, char *s)
 	for (word = strtok_r(s, " \t", &save); word != NULL;
 	    word = strtok_r(NULL, " \t", &save)) {
 		if (strlen(word) >= PATH_MAX)
-			return -1;
+			return LISTEN_VALUE_BAD;
 		grown = realloc(l->symlinks, (l->nsymlinks + 1) *
 		    sizeof(*l->symlinks));
 		if (grown == NULL)
-			return -2;
+			return LISTEN_VALUE_NOMEM;
 		l->symlinks = grown;
-		l->symlinks[l->nsymlinks++] = word;
+		memset(&l->symlinks[l->nsymlinks], 0, sizeof(*l->symlinks));
+		l->symlinks[l->nsymlinks++].path = word;
 	}
 	return 0;
 }
@@ -225,12 +365,13 @@ listen_value_hint(const struct listen_setting *s, char *buf, size_t len)
 		    s->max);
 		break;
 	case LV_SIZE:
-		snprintf(buf, len, "a size in bytes from %lld to %lld, K, M "
-		    "and G meaning 1024, 1024^2 and 1024^3", s->min, s->max);
+		snprintf(buf, len, "a size in bytes such as 65536, 64K or 1.5M "
+		    "(K, M, G, T, P, E: powers of 1024)");
 		break;
 	case LV_SECONDS:
-		snprintf(buf, len, "a time span from %lld to %lld seconds, such "
-		    "as 5, 5s, 500ms or 1min 30s", s->min, s->max);
+	case LV_SECONDS_INF_DEFAULT:
+		snprintf(buf, len, "a time span such as 5, 1.5s, 500ms, 2min "
+		    "or 1h 30min, or infinity");
 		break;
 	case LV_MODE:
 		snprintf(buf, len, "an octal mode such as 0660");
@@ -261,6 +402,19 @@ listen_value_hint(const struct listen_setting *s, char *buf, size_t len)
 	}
 }
 
+void
+listen_range_hint(const struct listen_setting *s, long long v, char *buf,
+    size_t len)
+{
+	if (s->type == LV_SIZE)
+		snprintf(buf, len, "%lld bytes, more than the kernel takes "
+		    "(at most %lld)", v, s->max);
+	else
+		snprintf(buf, len, "%lld seconds (cut to whole seconds, as "
+		    "systemd cuts them); the kernel takes %lld to %lld", v,
+		    s->min, s->max);
+}
+
 int
 listen_parse_value(struct fdp_listener *l, const struct listen_setting *s,
     char *value, long long *v)
@@ -272,17 +426,17 @@ listen_parse_value(struct fdp_listener *l, const struct listen_setting *s,
 	case LV_BOOL:
 		return (*v = parse_bool(value)) == -1 ? -1 : 0;
 	case LV_NUMBER:
-	case LV_SIZE:
-	case LV_SECONDS:
-		if ((s->type == LV_NUMBER ?
-		    listen_parse_decimal(value, ULLONG_MAX, &n) :
-		    s->type == LV_SIZE ? parse_size(value, &n) :
-		    parse_seconds(value, &n)) == -1 ||
+		if (listen_parse_decimal(value, ULLONG_MAX, &n) == -1 ||
 		    n < (unsigned long long)s->min ||
 		    n > (unsigned long long)s->max)
-			return -1;
+			return LISTEN_VALUE_BAD;
 		*v = (long long)n;
 		return 0;
+	case LV_SIZE:
+		return parse_bytes(s, value, v);
+	case LV_SECONDS:
+	case LV_SECONDS_INF_DEFAULT:
+		return parse_seconds(s, value, v);
 	case LV_MODE:
 		if (value[0] == '\0' || strlen(value) > 5 ||
 		    value[strspn(value, "01234567")] != '\0')

@@ -2,7 +2,7 @@
  * listen.c: create what a parsed listener spec describes: sockets made in
  * another network namespace when asked, their settings applied, bound and
  * listening, with nothing left behind when a step fails (the file system
- * side is listen-file.c's).
+ * side, and its undoing, is listen-file.c's).
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -344,43 +344,57 @@ open_ip(const struct fdp_listener *l, char *err, size_t errlen)
 
 /* Unix sockets: a path gets its directories, mode, owner and symlinks. */
 static int
-open_unix(const struct fdp_listener *l, char *err, size_t errlen)
+open_unix(struct fdp_listener *l, char *err, size_t errlen)
 {
 	mode_t mode = GIVEN(l, LS_SOCKET_MODE) ?
 	    (mode_t)l->value[LS_SOCKET_MODE] : (mode_t)-1;
-	size_t dirs = 0;
 	int fd, rc;
 
 	if ((fd = new_socket(l, AF_UNIX, err, errlen)) < 0)
 		return fd;
-	if (l->path != NULL &&
-	    (rc = listen_make_parents(l, l->path, &dirs, err, errlen)) != 0)
+	if (l->path != NULL && (rc = listen_make_parents(l, l->path,
+	    &l->made_dirs, err, errlen)) != 0)
 		goto fail;
 	if ((rc = fdp_bind_unix(fd, &l->unix_addr, l->socktype, mode)) != 0) {
 		rc = rc == FDP_EINUSE ? listen_error(err, errlen, rc, "%s",
 		    fdp_strerror(rc)) : listen_sys_error(err, errlen, "bind");
 		goto fail;
 	}
+	if (l->path != NULL)
+		listen_note_node(l);
 	if ((rc = listen_on(fd, l, err, errlen)) != 0 || (l->path != NULL &&
 	    ((rc = listen_set_owner(l, -1, err, errlen)) != 0 ||
-	    (rc = listen_make_symlinks(l, err, errlen)) != 0))) {
-		fdp_unlink_unix(&l->unix_addr);
+	    (rc = listen_make_symlinks(l, err, errlen)) != 0)))
 		goto fail;
-	}
 	return fd;
 fail:
-	listen_undo_parents(l->path, dirs);
+	fdp_listener_undo(l);
 	listen_close(fd);
 	return rc;
 }
 
+/* Forget what an earlier open of l made: this one notes its own. */
+static void
+forget_made(struct fdp_listener *l)
+{
+	size_t i;
+
+	l->made_dirs = 0;
+	l->made_node = 0;
+	for (i = 0; i < l->nsymlinks; i++) {
+		l->symlinks[i].dirs = 0;
+		l->symlinks[i].made = 0;
+	}
+}
+
 int
-fdp_listener_open(const struct fdp_listener *l, char *err, size_t errlen)
+fdp_listener_open(struct fdp_listener *l, char *err, size_t errlen)
 {
 	struct sockaddr_vm vm;
 	struct sockaddr_nl nl;
 	int bind_failed;
 
+	forget_made(l);
 	switch (l->kind) {
 	case LK_IP:
 		return open_ip(l, err, errlen);

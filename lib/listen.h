@@ -81,8 +81,12 @@ enum listen_setting_id {
 enum listen_value {
 	LV_BOOL,	/* yes/no, true/false, on/off, 1/0 */
 	LV_NUMBER,	/* a decimal number from min to max */
-	LV_SIZE,	/* bytes, or with K, M or G (base 1024) */
-	LV_SECONDS,	/* a time span: 5, 5s, 500ms, 1min 30s */
+	LV_SIZE,	/* bytes: 65536, 64K, 1.5M (base 1024, as systemd) */
+	LV_SECONDS,	/* a time span (5, 1.5s, 500ms, 1h 30min) in whole
+			   seconds, rounded down as systemd rounds; infinity:
+			   the most the kernel takes */
+	LV_SECONDS_INF_DEFAULT,	/* the same, but infinity leaves the
+			   kernel's default, as 0 does (KeepAliveTimeSec=) */
 	LV_MODE,	/* octal */
 	LV_USER,	/* a user name or uid */
 	LV_GROUP,	/* a group name or gid */
@@ -98,7 +102,7 @@ struct listen_setting {
 	const char		*name;
 	enum listen_value	 type;
 	unsigned int		 applies;	/* LC_* */
-	long long		 min, max;	/* LV_NUMBER, LV_SIZE, LV_SECONDS */
+	long long		 min, max;	/* LV_NUMBER, LV_SIZE, LV_SECONDS* */
 	const char *const	*choices;	/* LV_CHOICE: value is the index */
 	int			 level, option;	/* a plain int setsockopt; option 0 if not */
 	const char		*privilege;	/* what the kernel wants for it, or NULL */
@@ -110,6 +114,13 @@ extern const struct listen_setting listen_settings[LS_COUNT];
 enum { V6_DEFAULT, V6_BOTH, V6_ONLY };
 enum { TS_OFF, TS_US, TS_USEC, TS_MICRO, TS_NS, TS_NSEC };
 enum { SP_UDPLITE, SP_SCTP, SP_MPTCP };
+
+/* A Symlinks= path, and what fdp_listener_open made for it. */
+struct listen_symlink {
+	const char		*path;
+	size_t			 dirs;		/* see listen_make_parents */
+	int			 made;		/* the symlink itself */
+};
 
 struct fdp_listener {
 	enum listen_kind	 kind;
@@ -128,8 +139,13 @@ struct fdp_listener {
 	long long		 value[LS_COUNT];
 	const char		*value_text[LS_COUNT];	/* as written */
 	long long		 user_gid;	/* SocketUser='s group, or -1 */
-	char			**symlinks;
+	struct listen_symlink	*symlinks;
 	size_t			 nsymlinks;
+	/* What fdp_listener_open made for path, for fdp_listener_undo. */
+	size_t			 made_dirs;	/* see listen_make_parents */
+	int			 made_node;	/* the socket file, FIFO or queue */
+	dev_t			 node_dev;	/* which file (not for a queue) */
+	ino_t			 node_ino;
 };
 
 /* Whether setting id was given. */
@@ -146,13 +162,25 @@ int	listen_error(char *err, size_t errlen, int code, const char *fmt, ...)
 int	listen_parse_decimal(const char *s, unsigned long long max,
 	    unsigned long long *v);
 
-/* Parse value as setting s takes it into *v: 0, -1 if bad, -2 for no memory. */
+/* What listen_parse_value returns besides 0. */
+#define LISTEN_VALUE_DEFAULT	1	/* nothing to set: systemd leaves
+					   the kernel's default (0, infinity) */
+#define LISTEN_VALUE_BAD	(-1)	/* not written as the setting takes it */
+#define LISTEN_VALUE_NOMEM	(-2)
+#define LISTEN_VALUE_RANGE	(-3)	/* well written, but past what the
+					   kernel takes: *v holds it */
+
+/* Parse value as setting s takes it into *v: 0 or a LISTEN_VALUE_* code. */
 int	listen_parse_value(struct fdp_listener *l,
 	    const struct listen_setting *s, char *value, long long *v);
 
 /* What a value of setting s looks like, for a message. */
 void	listen_value_hint(const struct listen_setting *s, char *buf,
 	    size_t len);
+
+/* Why v, read well for setting s, is out of range, for a message. */
+void	listen_range_hint(const struct listen_setting *s, long long v,
+	    char *buf, size_t len);
 
 /* listen.c: close fd on an error path, errno kept. */
 void	listen_close(int fd);
@@ -174,20 +202,24 @@ int	listen_make_parents(const struct fdp_listener *l, const char *path,
 /* Remove the directories listen_make_parents made for path. */
 void	listen_undo_parents(const char *path, size_t made);
 
+/* Note the node just made at l->path, which fdp_listener_undo may remove. */
+void	listen_note_node(struct fdp_listener *l);
+
 /* SocketUser=, SocketGroup= on a node made: fd, or l->path when fd is -1. */
 int	listen_set_owner(const struct fdp_listener *l, int fd, char *err,
 	    size_t errlen);
 
-/* Symlinks= to l->path: all made, or none left. */
-int	listen_make_symlinks(const struct fdp_listener *l, char *err,
+/* Symlinks= to l->path, each noted in l as made; stops at a failure. */
+int	listen_make_symlinks(struct fdp_listener *l, char *err,
 	    size_t errlen);
 
-/* ListenFIFO=, ListenSpecial=, ListenMessageQueue=: the fd, or FDP_E*. */
-int	listen_open_fifo(const struct fdp_listener *l, char *err,
-	    size_t errlen);
+/*
+ * ListenFIFO=, ListenSpecial=, ListenMessageQueue=: the fd, or FDP_E*
+ * with nothing left; what they make is noted in l.
+ */
+int	listen_open_fifo(struct fdp_listener *l, char *err, size_t errlen);
 int	listen_open_special(const struct fdp_listener *l, char *err,
 	    size_t errlen);
-int	listen_open_mqueue(const struct fdp_listener *l, char *err,
-	    size_t errlen);
+int	listen_open_mqueue(struct fdp_listener *l, char *err, size_t errlen);
 
 #endif

@@ -12,10 +12,12 @@ setup() {
 	start_broker
 	NETNS=
 	MQUEUE=
+	SERVERS=()
 }
 
-# Namespaces and queues a test made go even when it fails.
+# Servers, namespaces and queues a test made go even when it fails.
 teardown() {
+	kill_all "${SERVERS[@]}"
 	[ -z "$NETNS" ] || ip netns del "$NETNS" 2>/dev/null || :
 	[ -z "$MQUEUE" ] || python3 -c 'import ctypes, sys
 ctypes.CDLL(None).mq_unlink(sys.argv[1].encode())' "$MQUEUE"
@@ -133,7 +135,8 @@ print("queued=%d extra=%s" % (len(held), "connected" if done else "waiting"))' "
 		assert_line "$line"
 	done
 	[ "$(stat -c '%a %U %G %F' "$TMP/run/app/s.sock")" = "660 nobody root socket" ]
-	[ "$(stat -c %a "$TMP/run")" = 750 ] && [ "$(stat -c %a "$TMP/run/app")" = 750 ]
+	[ "$(stat -c %a "$TMP/run")" = 750 ]
+	[ "$(stat -c %a "$TMP/run/app")" = 750 ]
 	[ "$(readlink "$TMP/a.sock")" = "$TMP/run/app/s.sock" ]
 	[ "$(readlink "$TMP/links/b.sock")" = "$TMP/run/app/s.sock" ]
 	run "$FDPASS" recv g
@@ -150,7 +153,8 @@ print("queued=%d extra=%s" % (len(held), "connected" if done else "waiting"))' "
 	for line in kind=fifo mode=0o620 "uid=$(id -u nobody)" access=rw pipe_size=262144; do
 		assert_line "$line"
 	done
-	[ -p "$TMP/pipes/in" ] && [ "$(readlink "$TMP/in")" = "$TMP/pipes/in" ]
+	[ -p "$TMP/pipes/in" ]
+	[ "$(readlink "$TMP/in")" = "$TMP/pipes/in" ]
 	run "$FDPASS" recv g
 	assert_output --regexp "^0 fifo path=$TMP/pipes/in .*end=both pipe_size=262144 "
 	# What a writer puts in the path reaches whoever holds the fd.
@@ -231,11 +235,16 @@ print("queued=%d extra=%s" % (len(held), "connected" if done else "waiting"))' "
 	port=$(port_of web)
 	run "$FDPASS" recv web
 	assert_output --regexp " netns=$(stat -L -c %i "/run/netns/$NETNS") "
+	# From ours the port is another one (which something else on this
+	# machine may be listening on): a connection never lands in this queue.
 	run tcp_connect "$port"
-	assert_failure
+	run "$FDPASS" recv web
+	assert_output --regexp " pending=0 "
 	ip netns exec "$NETNS" python3 -c 'import socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
 s.sendall(b"from inside\n")' "$port"
+	run "$FDPASS" recv web
+	assert_output --regexp " pending=1 "
 	# Handed to a program in our namespace, the socket still serves that one.
 	run "$FDPASS" exec web -- python3 -c 'import socket
 s = socket.socket(fileno=3)
@@ -249,12 +258,37 @@ print(c.makefile().readline().strip())'
 	assert_failure
 	ip netns exec "$NETNS" python3 -c 'import socket, sys
 socket.socket(socket.AF_UNIX).connect("\0" + sys.argv[1])' "fdpass-test-$$"
-	# The settings apply in the namespace, and we are back in ours.
+	# A socket on a path is reachable wherever the path is seen: the file
+	# system is no part of a network namespace.
+	"$FDPASS" send --listen "unix:$TMP/ns.sock,NetworkNamespacePath=/run/netns/$NETNS" path
+	python3 -c 'import socket, sys
+socket.socket(socket.AF_UNIX).connect(sys.argv[1])' "$TMP/ns.sock"
+	# The settings apply in the namespace.
+	theirs=$(stat -L -c %i "/run/netns/$NETNS")
+	ours=$(stat -L -c %i /proc/self/ns/net)
 	run readback "tcp:127.0.0.1:0,NetworkNamespacePath=/run/netns/$NETNS,ReusePort=yes"
-	assert_line "netns=$(stat -L -c %i "/run/netns/$NETNS")"
+	assert_line "netns=$theirs"
 	assert_line reuseport=1
-	run "$FDPASS" exec -l 'tcp:127.0.0.1:0' -- python3 "$SOCKOPTS"
-	assert_line "netns=$(stat -L -c %i /proc/self/ns/net)"
+	# One send makes a listener in the namespace, a plain one, an abstract
+	# one and another in the namespace: fdpass came back to ours after each.
+	"$FDPASS" send --listen "tcp:127.0.0.1:0,NetworkNamespacePath=/run/netns/$NETNS" \
+	    --listen tcp:127.0.0.1:0 --listen "@fdpass-test-$$-ours" \
+	    --listen "@fdpass-test-$$-theirs,NetworkNamespacePath=/run/netns/$NETNS" mix
+	run "$FDPASS" recv mix
+	assert_line --index 0 --regexp "^0 socket .* netns=$theirs( |$)"
+	assert_line --index 1 --regexp "^1 socket .* local=127\.0\.0\.1:"
+	assert_line --index 2 --regexp "^2 socket .* local=@fdpass-test-$$-ours "
+	assert_line --index 3 --regexp "^3 socket .* netns=$theirs( |$)"
+	refute_line --index 1 --partial " netns="
+	refute_line --index 2 --partial " netns="
+	run "$FDPASS" exec mix -- sh -c 'for fd in 3 4 5 6; do python3 "$0" "$fd" | grep "^netns="; done' "$SOCKOPTS"
+	assert_output "netns=$theirs
+netns=$ours
+netns=$ours
+netns=$theirs"
+	abstract_connect "fdpass-test-$$-ours"
+	run abstract_connect "fdpass-test-$$-theirs"
+	assert_failure
 }
 
 @test "settings the kernel refuses give exit 3 naming the setting and store nothing" {
@@ -293,11 +327,14 @@ socket.socket(socket.AF_UNIX).connect("\0" + sys.argv[1])' "fdpass-test-$$"
 		assert_failure 2
 		assert_output "fdpass: exec: $spec: $want"
 	done <<EOF
-tcp:127.0.0.1:0,Bogus=1|unknown setting 'Bogus' (fdpass(1), LISTENER SETTINGS, lists them)
+tcp:127.0.0.1:0,Bogus=1|unknown setting 'Bogus' (fdpass(1) lists them: LISTENERS, Settings)
 tcp:127.0.0.1:0,Backlog=many|Backlog=many: expected a whole number from 0 to 4294967295
 tcp:127.0.0.1:0,NoDelay=perhaps|NoDelay=perhaps: expected yes or no
-tcp:127.0.0.1:0,KeepAliveTimeSec=5 lightyears|KeepAliveTimeSec=5 lightyears: expected a time span from 1 to 32767 seconds, such as 5, 5s, 500ms or 1min 30s
-tcp:127.0.0.1:0,ReceiveBuffer=3T|ReceiveBuffer=3T: expected a size in bytes from 1 to 2147483647, K, M and G meaning 1024, 1024^2 and 1024^3
+tcp:127.0.0.1:0,KeepAliveTimeSec=5 lightyears|KeepAliveTimeSec=5 lightyears: expected a time span such as 5, 1.5s, 500ms, 2min or 1h 30min, or infinity
+tcp:127.0.0.1:0,KeepAliveTimeSec=500ms|KeepAliveTimeSec=500ms: 0 seconds (cut to whole seconds, as systemd cuts them); the kernel takes 1 to 32767
+tcp:127.0.0.1:0,DeferAcceptSec=1.5.5s|DeferAcceptSec=1.5.5s: expected a time span such as 5, 1.5s, 500ms, 2min or 1h 30min, or infinity
+tcp:127.0.0.1:0,ReceiveBuffer=1.5.5M|ReceiveBuffer=1.5.5M: expected a size in bytes such as 65536, 64K or 1.5M (K, M, G, T, P, E: powers of 1024)
+tcp:127.0.0.1:0,ReceiveBuffer=3T|ReceiveBuffer=3T: 3298534883328 bytes, more than the kernel takes (at most 2147483647)
 tcp:127.0.0.1:0,BindIPv6Only=sometimes|BindIPv6Only=sometimes: expected one of default both ipv6-only
 tcp:127.0.0.1:0,IPTTL=300|IPTTL=300: expected a whole number from 1 to 255
 udp:127.0.0.1:0,NoDelay=yes|NoDelay= applies to IP stream sockets (TCP, SCTP, MPTCP) only
@@ -309,9 +346,39 @@ unix:$TMP/x.sock,SocketUser=no-such-user-here|SocketUser=no-such-user-here: expe
 mqueue:/q,MessageQueueMaxMessages=3|MessageQueueMaxMessages= and MessageQueueMessageSize= go together: give both or neither
 tcp:127.0.0.1:0,SocketProtocol=udplite|SocketProtocol=udplite: UDP-Lite is for datagram sockets (udp:)
 EOF
-	[ ! -e "$TMP/ran" ] && [ ! -e "$TMP/x.sock" ]
+	[ ! -e "$TMP/ran" ]
+	[ ! -e "$TMP/x.sock" ]
 	run "$FDPASS" list
 	assert_output ""
+	# The section the unknown-setting message points to is there.
+	sed -n '/^\.Sh LISTENERS$/,/^\.Sh /p' "$BATS_TEST_DIRNAME/../../man/fdpass.1" |
+	    grep -qx '\.Ss Settings'
+}
+
+@test "sizes and time spans as systemd writes them: fractions, every suffix, units, infinity, cut to what the kernel takes" {
+	[ "$(id -u)" = 0 ] || skip "buffers past net.core.[rw]mem_max need CAP_NET_ADMIN"
+	run readback 'tcp:127.0.0.1:0,ReceiveBuffer=1.5M,SendBuffer=0.0001T,KeepAliveTimeSec=1.5min,KeepAliveIntervalSec=2min 5s,DeferAcceptSec=1.5s'
+	assert_success
+	# The kernel doubles buffer sizes; 0.0001T is 109951162.7776 bytes, cut.
+	for line in rcvbuf=3145728 sndbuf=219902324 keepidle=90 keepintvl=125 defer_accept=1; do
+		assert_line "$line"
+	done
+	# infinity: the longest the kernel takes, or, for KeepAliveTimeSec=,
+	# the kernel's default, as under systemd; 0 leaves the default too.
+	run readback 'tcp:127.0.0.1:0,DeferAcceptSec=infinity,KeepAliveIntervalSec=infinity,KeepAliveTimeSec=infinity,ReceiveBuffer=0'
+	assert_success
+	assert_line keepintvl=32767
+	assert_line "keepidle=$(cat /proc/sys/net/ipv4/tcp_keepalive_time)"
+	assert_line --regexp '^defer_accept=[0-9]{4,}$'
+	run readback "fifo:$TMP/f,PipeSize=0.5M"
+	assert_line pipe_size=524288
+	# Too big for the kernel's field: a usage error naming the setting.
+	run "$FDPASS" send --listen 'tcp:127.0.0.1:0,ReceiveBuffer=1T' web
+	assert_failure 2
+	assert_output "fdpass: send: tcp:127.0.0.1:0,ReceiveBuffer=1T: ReceiveBuffer=1T: 1099511627776 bytes, more than the kernel takes (at most 2147483647)"
+	run "$FDPASS" exec -l 'tcp:127.0.0.1:0,DeferAcceptSec=100y' -- true
+	assert_failure 2
+	assert_output --partial "DeferAcceptSec=100y: 3155760000 seconds (cut to whole seconds, as systemd cuts them); the kernel takes 0 to 2147483647"
 }
 
 @test "ports outside 0-65535 and ports that are not numbers are usage errors, for send and exec alike" {
@@ -358,7 +425,9 @@ EOF
 	assert_output "fdpass: exec: tcp:127.0.0.1:0,NoDelay=maybe: NoDelay=maybe: expected yes or no"
 	run "$FDPASS" send --listen "unix:$TMP/first.sock" --listen 'fifo:x,Backlog=1' web
 	assert_failure 2
-	[ ! -e "$TMP/first.sock" ] && [ ! -e "$TMP/ran" ] && [ ! -e x ]
+	[ ! -e "$TMP/first.sock" ]
+	[ ! -e "$TMP/ran" ]
+	[ ! -e x ]
 }
 
 @test "a listener that fails after its file is made leaves nothing behind, but never removes what was there" {
@@ -373,9 +442,65 @@ EOF
 	mkfifo "$TMP/kept"
 	run "$FDPASS" send --listen "fifo:$TMP/kept,Symlinks=$TMP/taken" web
 	assert_failure 3
-	[ -p "$TMP/kept" ] && [ -f "$TMP/taken" ]
+	[ -p "$TMP/kept" ]
+	[ -f "$TMP/taken" ]
 	run "$FDPASS" list
 	assert_output ""
+}
+
+@test "a command that fails leaves nothing any of its listeners made, but never removes what was there" {
+	"$FDPASS" send --listen tcp:127.0.0.1:0 held
+	port=$(port_of held)
+	mkfifo "$TMP/kept"
+	mkdir "$TMP/old"
+	spec_a="unix:$TMP/a/b/s.sock,Symlinks=$TMP/links/s $TMP/old/s"
+	spec_b="fifo:$TMP/f/in,Symlinks=$TMP/old/f"
+	# The third listener fails: the two made before it go.
+	run "$FDPASS" send --listen "$spec_a" --listen "$spec_b" --listen "fifo:$TMP/kept" --listen "tcp:127.0.0.1:$port" web
+	assert_failure 3
+	assert_output "fdpass: send: cannot listen on tcp:127.0.0.1:$port: bind: Address already in use"
+	[ ! -e "$TMP/a" ]
+	[ ! -e "$TMP/links" ]
+	[ ! -e "$TMP/f" ]
+	[ -p "$TMP/kept" ]
+	[ -d "$TMP/old" ]
+	[ -z "$(ls "$TMP/old")" ]
+	run "$FDPASS" exec -l "$spec_a" -l "$spec_b" -l "fifo:$TMP/kept" -l "tcp:127.0.0.1:$port" -- touch "$TMP/ran"
+	assert_failure 3
+	[ ! -e "$TMP/a" ]
+	[ ! -e "$TMP/links" ]
+	[ ! -e "$TMP/f" ]
+	[ ! -e "$TMP/ran" ]
+	[ -p "$TMP/kept" ]
+	[ -z "$(ls "$TMP/old")" ]
+	# A --file that fails after a listener, the broker refusing the
+	# group, no broker: the same.
+	run "$FDPASS" send --listen "$spec_a" --file "$TMP/no-such-file" web
+	assert_failure 3
+	[ ! -e "$TMP/a" ]
+	[ -z "$(ls "$TMP/old")" ]
+	run "$FDPASS" send --listen "$spec_a" --listen "$spec_b" held
+	assert_failure 1
+	[ ! -e "$TMP/a" ]
+	[ ! -e "$TMP/f" ]
+	[ -z "$(ls "$TMP/old")" ]
+	FDPASS_SOCKET="$TMP/no-broker.sock" run "$FDPASS" send --listen "$spec_a" web
+	assert_failure 3
+	[ ! -e "$TMP/a" ]
+	# exec failing after its listeners are made (--inetd with two fds).
+	run "$FDPASS" exec --inetd -l "$spec_a" -l "$spec_b" -- touch "$TMP/ran"
+	assert_failure 2
+	[ ! -e "$TMP/a" ]
+	[ ! -e "$TMP/f" ]
+	[ ! -e "$TMP/ran" ]
+	# What succeeds keeps what it made.
+	"$FDPASS" send --listen "$spec_a" --listen "$spec_b" web
+	[ -S "$TMP/a/b/s.sock" ]
+	[ -L "$TMP/old/s" ]
+	[ -p "$TMP/f/in" ]
+	run "$FDPASS" list
+	assert_output "held
+web"
 }
 
 @test "a reuseport pair: two listeners on one port, each handed its own connections" {
@@ -387,6 +512,29 @@ EOF
 	assert_failure 3
 	run "$FDPASS" recv b
 	assert_output --regexp " reuseport=yes "
+	# A server on each, answering with its name.
+	for name in a b; do
+		"$FDPASS" exec "$name" -- python3 -c 'import socket, sys
+s = socket.socket(fileno=3)
+while True:
+    c = s.accept()[0]
+    c.sendall(sys.argv[1].encode())
+    c.close()' "$name" 3>&- 4>&- 5>&- &
+		SERVERS+=($!)
+	done
+	# The kernel spreads connections over the pair by their addresses:
+	# connect until both have answered (each a half chance, 200 at most).
+	run python3 -c 'import socket, sys
+seen = {}
+for _ in range(200):
+    c = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+    name = c.recv(16).decode()
+    c.close()
+    seen[name] = seen.get(name, 0) + 1
+    if len(seen) == 2:
+        break
+print(" ".join(sorted(seen)))' "$port"
+	assert_output "a b"
 }
 
 @test "exec -l applies settings too, and the description is valid JSON" {
