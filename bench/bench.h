@@ -143,6 +143,9 @@ void	 stop_daemon(pid_t pid, const char *what);
 /* Run the benchmark and broker on CPU 0 (one_cpu) or on every CPU. */
 void	 place(pid_t broker, int one_cpu);
 
+/* Run the benchmark and what it starts next on the last CPU, or on CPU 0. */
+void	 place_self(int last);
+
 /* A process's resident set, in bytes. */
 long	 rss_bytes(pid_t pid);
 

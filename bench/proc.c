@@ -159,6 +159,23 @@ place(pid_t broker, int one_cpu)
 		die("sched_setaffinity: %s", strerror(errno));
 }
 
+/*
+ * Run the benchmark, and what it starts from now on, on the last CPU
+ * (last) or on CPU 0: a new broker taking over then runs beside the old
+ * one and its client rather than in their time.
+ */
+void
+place_self(int last)
+{
+	cpu_set_t set;
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	CPU_ZERO(&set);
+	CPU_SET(last && n > 1 ? n - 1 : 0, &set);
+	if (sched_setaffinity(0, sizeof(set), &set) == -1)
+		die("sched_setaffinity: %s", strerror(errno));
+}
+
 /* A process's resident set, in bytes, from /proc/PID/status. */
 long
 rss_bytes(pid_t pid)

@@ -104,8 +104,10 @@ probe_spread(const struct probe_log *log, long long from, long long to,
 /*
  * One takeover while the probe retrieves: a broker filled with held fds in
  * groups of group, a new one started with --takeover at its address and
- * the same limits; the probe's requests before, during (from the new
- * broker's start to the old one's exit) and after.
+ * the same limits, on another CPU than the old broker and the probe share
+ * (on one, the wait would be the scheduler's share of the CPU, not the
+ * brokers'); the probe's requests before, during (from the new broker's
+ * start to the old one's exit) and after.
  */
 static void
 pause_run(struct bench *b, struct probe_log *log, size_t group, size_t held,
@@ -126,9 +128,11 @@ pause_run(struct bench *b, struct probe_log *log, size_t group, size_t held,
 	if (probe == 0)
 		pause_probe(address, log);
 	sleep_ns(PAUSE_LEAD_NS);
+	place_self(1);
 	t0 = now_ns();
 	new = serve_at(b, address, 1);
 	t_ready = now_ns();
+	place_self(0);
 	track_daemon(old, 0);
 	reap(old, "the broker taken over");
 	t_gone = now_ns();

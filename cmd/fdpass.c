@@ -3,9 +3,6 @@
 #include "config.h"
 #endif
 
-#ifdef FDPASS_STATIC
-#include <nss.h>
-#endif
 #include <stdio.h>
 #include <string.h>
 
@@ -33,28 +30,11 @@ fdpass_usage(FILE *f, int status)
 	return status;
 }
 
-/*
- * A static glibc that loads an NSS module (libnss_systemd, say) loads a
- * second libc with it and may crash, so a static fdpass looks names up only
- * in the sources built into libc: /etc/passwd, /etc/group, /etc/hosts and
- * DNS. A dynamic fdpass follows nsswitch.conf.
- */
-static void
-nss_builtin_sources_only(void)
-{
-#ifdef FDPASS_STATIC
-	__nss_configure_lookup("passwd", "files");
-	__nss_configure_lookup("group", "files");
-	__nss_configure_lookup("hosts", "files dns");
-#endif
-}
-
 int
 main(int argc, char **argv)
 {
 	size_t i;
 
-	nss_builtin_sources_only();
 	if (argc < 2)
 		return fdpass_usage(stderr, EXIT_USAGE);
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||

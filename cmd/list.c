@@ -21,12 +21,18 @@ struct list_entry {
 	uint32_t	 expires_in;
 };
 
-/* The entries received so far; names NUL-terminated in one growing buffer. */
+/*
+ * The entries received so far; names NUL-terminated in one buffer. Both
+ * arrays double as they fill, so a list of many groups costs a few
+ * reallocations, not one per entry.
+ */
 struct name_list {
 	char			*text;
 	size_t			 len;
+	size_t			 text_room;
 	struct list_entry	*entries;
 	size_t			 count;
+	size_t			 entries_room;
 };
 
 /* What list prints. */
@@ -42,14 +48,24 @@ entry_add(const struct fdp_wire_entry *e, const char *name, void *arg)
 	struct name_list *nl = arg;
 	struct list_entry *entries;
 	char *text;
+	size_t room;
 
-	if ((text = realloc(nl->text, nl->len + e->name_len + 1)) == NULL)
-		return FDP_ESYS;
-	nl->text = text;
-	entries = realloc(nl->entries, (nl->count + 1) * sizeof(*entries));
-	if (entries == NULL)
-		return FDP_ESYS;
-	nl->entries = entries;
+	if (nl->len + e->name_len + 1 > nl->text_room) {
+		room = 2 * (nl->len + e->name_len + 1) + 4096;
+		if ((text = realloc(nl->text, room)) == NULL)
+			return FDP_ESYS;
+		nl->text = text;
+		nl->text_room = room;
+	}
+	if (nl->count == nl->entries_room) {
+		room = 2 * nl->entries_room + 64;
+		entries = realloc(nl->entries, room * sizeof(*entries));
+		if (entries == NULL)
+			return FDP_ESYS;
+		nl->entries = entries;
+		nl->entries_room = room;
+	}
+	entries = nl->entries;
 	entries[nl->count].name_off = nl->len;
 	entries[nl->count].nfds = e->nfds;
 	entries[nl->count++].expires_in = e->expires_in;
@@ -150,7 +166,7 @@ names_print(int sock, struct name_list *nl, const struct list_how *how,
 static int
 list_names(int sock, const struct list_how *how, struct fdp_reply *r)
 {
-	struct name_list nl = { NULL, 0, NULL, 0 };
+	struct name_list nl = { NULL, 0, 0, NULL, 0, 0 };
 	int rc, done = 0;
 
 	rc = cmd_list_each("list", sock, r, entry_add, &nl);

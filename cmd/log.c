@@ -70,6 +70,7 @@ static const struct {
 	{ FDP_OP_DUMP | FDP_OP_REPLY, FDP_F_MORE, "more" },
 	{ FDP_OP_LOAD, FDP_F_REPLACE, "replace" },
 	{ FDP_OP_TAKEOVER, FDP_F_BATCH, "batch" },
+	{ FDP_OP_TAKEOVER, FDP_F_LIVE, "live" },
 	{ FDP_OP_MONITOR | FDP_OP_REPLY, FDP_F_MORE, "more" },
 };
 

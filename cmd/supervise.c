@@ -29,7 +29,7 @@
 
 /* Signals passed on to the serving instance. */
 static const int forwarded[] = {
-	SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGTTIN, SIGTTOU
+	SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGTTIN, SIGTTOU, SIGALRM, SIGPWR
 };
 
 static const char *const restart_names[] = {

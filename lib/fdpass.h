@@ -79,6 +79,10 @@ void		 fdp_close_fds(int *fds, size_t n);
 /* Whether fd is an open descriptor of this process. */
 int		 fdp_fd_is_open(int fd);
 
+/* ---- nss.c: name lookups ---- */
+/* Keep a static fdpass's user, group and host lookups to libc's own sources. */
+void		 fdp_nss_builtin_only(void);
+
 /* ---- fdlimit.c: this process's fds ---- */
 
 /*

@@ -298,6 +298,7 @@ parse_user(struct fdp_listener *l, const char *s, long long *v)
 	unsigned long long n;
 	struct passwd *pw;
 
+	fdp_nss_builtin_only();
 	if (listen_parse_decimal(s, UINT32_MAX - 1, &n) == 0) {
 		*v = (long long)n;
 		pw = getpwuid((uid_t)n);
@@ -316,6 +317,7 @@ parse_group(const char *s, long long *v)
 	unsigned long long n;
 	struct group *gr;
 
+	fdp_nss_builtin_only();
 	if (listen_parse_decimal(s, UINT32_MAX - 1, &n) == 0)
 		*v = (long long)n;
 	else if ((gr = getgrnam(s)) != NULL)

@@ -308,6 +308,7 @@ open_ip_family(const struct fdp_listener *l, int family, char *err,
 	hints.ai_family = family;
 	hints.ai_socktype = l->socktype == SOCK_DGRAM ? SOCK_DGRAM : SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	fdp_nss_builtin_only();
 	if ((rc = getaddrinfo(l->host, l->port, &hints, &res)) != 0) {
 		if (rc == EAI_SYSTEM)
 			return listen_sys_error(err, errlen, "getaddrinfo");

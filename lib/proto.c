@@ -39,6 +39,7 @@ static const char *const fdp_status_words[FDP_S_COUNT] = {
 	[FDP_S_UNSUPPORTED] = "operation not supported by the broker",
 	[FDP_S_DENIED] = "permission denied",
 	[FDP_S_TIMEOUT] = "timed out waiting for the name to be stored",
+	[FDP_S_BUSY] = "another takeover of the broker is under way",
 	[FDP_S_TAKEOVER_DENIED] = "takeover refused: only the broker's own user or root may take it over",
 };
 

@@ -54,6 +54,7 @@ struct fdp_wire_header {
 #define FDP_F_WAIT	0x0004	/* RETRIEVE: wait for the name; argument: timeout in ms, 0 none */
 #define FDP_F_TTL	0x0008	/* STORE: argument: seconds until the broker closes the group */
 #define FDP_F_BATCH	0x0010	/* TAKEOVER: hand the groups over several a record */
+#define FDP_F_LIVE	0x0020	/* TAKEOVER (with BATCH): copy the groups while still serving */
 
 /*
  * TAKEOVER and TAKEOVER_READY replies: FDP_F_MORE says another record
@@ -66,6 +67,7 @@ struct fdp_wire_header {
 #define FDP_F_HANDOVER_LISTING	0x1000	/* the last client's LIST goes on after this name */
 #define FDP_F_HANDOVER_MONITOR	0x2000	/* the last client monitors; a uint32_t: events dropped */
 #define FDP_F_HANDOVER_GROUPS	0x4000	/* entries as in LIST, then all their fds */
+#define FDP_F_HANDOVER_GONE	0x8000	/* names not held any more: a uint8_t length and the name each; none: all */
 
 /* One LIST reply entry; entries follow each other unaligned. */
 struct fdp_wire_entry {
@@ -177,6 +179,7 @@ struct fdp_wire_event {
 #define FDP_S_UNSUPPORTED	9	/* unknown op */
 #define FDP_S_DENIED		10	/* the client's uid and gid are not allowed this */
 #define FDP_S_TIMEOUT		11	/* RETRIEVE with FDP_F_WAIT: not stored in time */
+#define FDP_S_BUSY		12	/* TAKEOVER: another takeover is under way */
 #define FDP_S_TAKEOVER_DENIED	30	/* TAKEOVER from another user than the broker's or root */
 #define FDP_S_COUNT		31
 

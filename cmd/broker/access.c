@@ -84,6 +84,7 @@ access_parse_who(struct access_rule *rule, const char *key, const char *val,
 		}
 		return 0;
 	}
+	fdp_nss_builtin_only();
 	if (rule->by_gid) {
 		if ((gr = getgrnam(val)) == NULL) {
 			snprintf(err, errlen, "group=%s: no such group%s", val,

@@ -4,12 +4,12 @@
  * A request flows down: conn.c reads and judges it (request.c decodes,
  * access.c allows), ops.c does it on the store (store.c), and every reply
  * goes back through client_send. loop.c runs the event loop, socket.c
- * listens, handover.c speaks takeover on both sides, peer.c is peer mode;
- * watch.c counts what happens and tells STATUS and the monitors, hearing
- * of it through one call where each thing happens; limits.c and fdstore.c
- * serve them all. serve.c (the command) only
- * configures a broker and starts it; nothing here calls up into the
- * client commands.
+ * listens, handover.c hands this broker over in a takeover and takeover.c
+ * takes another's place, peer.c is peer mode; watch.c counts what happens
+ * and tells STATUS and the monitors, hearing of it through one call where
+ * each thing happens; limits.c and fdstore.c serve them all. serve.c (the
+ * command) only configures a broker and starts it; nothing here calls up
+ * into the client commands.
  *
  * Fds follow lib/fdpass.h's rule: whoever holds one closes it. The store
  * holds the groups' fds, a client its connection, a queued reply (struct
@@ -30,6 +30,7 @@
 #include "store.h"
 
 struct monitor;
+struct live;
 
 /* A reply the client's socket had no room for yet; it owns its fds. */
 struct outrec {
@@ -125,6 +126,7 @@ struct broker {
 	int			 nadopt;	/* (NULL names: not to adopt) */
 	int			 takeover_sock;	/* --takeover: the old one; or -1 */
 	int			 handed_over;	/* a new broker took over */
+	struct live		*live;		/* a takeover's live copy; or NULL */
 	const char		*takeover_why;	/* why this broker refused a takeover */
 	struct watch		 watch;
 };
@@ -220,13 +222,32 @@ void		 broker_wake_owed(struct broker *b);
 /* Send the next records of a LIST being sent; -1 to drop the client. */
 int		 client_list_continue(struct client *c);
 
-/* ---- handover.c: takeover ---- */
+/*
+ * The LIST entries of n groups into buf, as LIST, DUMP and the handover
+ * send them; with fds, their fds after the *nfds there. Returns the bytes.
+ */
+size_t		 entries_put(unsigned char *buf, const struct group *const *pick,
+		    size_t n, int *fds, size_t *nfds);
 
-/* TAKEOVER (flags: the request's), the old broker's side; -1 to drop the taker. */
+/* ---- handover.c: takeover, the old broker's side ---- */
+
+/* TAKEOVER (flags: the request's); -1 to drop the taker. */
 int		 broker_takeover(struct broker *b, struct client *c,
 		    uint32_t flags);
 
-/* The new broker's side, on b->takeover_sock; 0 or an exit status. */
+/* A group changed while a live copy runs (the store's hook). */
+void		 handover_changed(struct broker *b, const struct group *g);
+
+/* Whether c takes a live copy, and may only wait; c was dropped. */
+int		 handover_copying(const struct client *c);
+void		 handover_dropped(struct client *c);
+
+/* SIGTERM during a live copy: hand over now rather than stop. */
+void		 handover_now(struct broker *b);
+
+/* ---- takeover.c: takeover, the new broker's side ---- */
+
+/* On b->takeover_sock; 0 or an exit status. */
 int		 takeover_receive(struct broker *b);
 
 /*

@@ -83,6 +83,7 @@ client_drop(struct client *c)
 
 	if (c->dead)
 		return;
+	handover_dropped(c);
 	client_stop_waiting(c);
 	c->dead = 1;
 	watch_client(c, FDP_EV_LEFT);
@@ -434,8 +435,8 @@ client_read_one(struct client *c)
 	ssize_t n;
 
 	if (c->dead || c->wait.g != NULL || c->monitor != NULL ||
-	    b->handed_over || !STAILQ_EMPTY(&c->out) || c->listing ||
-	    !client_readable(c))
+	    handover_copying(c) || b->handed_over ||
+	    !STAILQ_EMPTY(&c->out) || c->listing || !client_readable(c))
 		return 0;
 	memset(rec, 0, sizeof(req.h));
 	n = fdp_recv_msg(c->fd, rec, sizeof(rec), fds, &nfds);
@@ -482,11 +483,11 @@ client_read_one(struct client *c)
 
 /*
  * The client's socket is readable: answer its requests (a few, if it
- * pipelines), or drop a waiting client or a monitor, which may only hang
- * up. What such a client sent is read without a control buffer, so that
- * the kernel closes its fds, not the broker (which needs no room for
- * them), and the client sees its
- * connection closed rather than reset.
+ * pipelines), or drop a waiting client, a monitor or a live copy's taker,
+ * which may only hang up. What such a client sent is read without a
+ * control buffer, so that the kernel closes its fds, not the broker (which
+ * needs no room for them), and the client sees its connection closed
+ * rather than reset.
  */
 static void
 client_read(evutil_socket_t fd, short what, void *arg)
@@ -496,7 +497,7 @@ client_read(evutil_socket_t fd, short what, void *arg)
 	int n, rc = 0;
 
 	(void)what;
-	if (c->wait.g == NULL && c->monitor == NULL) {
+	if (c->wait.g == NULL && c->monitor == NULL && !handover_copying(c)) {
 		for (n = 0; n < CLIENT_READS_A_TURN &&
 		    (rc = client_read_one(c)) == 1; n++)
 			continue;

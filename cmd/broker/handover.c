@@ -1,17 +1,22 @@
 /*
- * handover.c: takeover, both sides and the protocol they speak: the old
- * broker handing over its socket, groups and clients, each step bounded,
- * and the new broker taking them and its place.
+ * handover.c: a takeover, the old broker's side: its socket, groups and
+ * clients handed over to the new broker, each step bounded; the groups
+ * either all at once, or copied while this broker still serves (a live
+ * copy), the names changed behind the copy sent again at the pause. The
+ * new broker's side is takeover.c's.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
 
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+
+#include <linux/sockios.h>
 
 #include <errno.h>
 #include <poll.h>
-#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,30 +31,27 @@
  */
 #define HANDOVER_STEP_MS	10000
 
-/* How long the new broker waits on the old one at any one step. */
-static const struct timeval takeover_timeout = { 30, 0 };
+/*
+ * A live copy's bounds: how long it may run before the pause comes, and
+ * how many bytes of names changed behind it it keeps; past those, it
+ * starts again from the first name (the new broker forgets what it got).
+ */
+#define LIVE_COPY_MS		10000
+#define LIVE_CHANGED_MAX	(1 << 20)
 
-/* The old broker's end of a takeover: the connection and the step's end. */
+/*
+ * The old broker's end of a takeover: the connection, the step's end, and
+ * whether a full socket is waited on (not while a live copy serves).
+ */
 struct handover {
 	int		 sock;		/* non-blocking */
 	struct timespec	 deadline;
 	int		 failed;
+	int		 serving;
 };
 
-/* One handover record; larger than a reply, to hold a queued reply. */
-struct handover_in {
-	struct fdp_wire_header	 h;
-	const unsigned char	*payload;
-	size_t			 len;
-	size_t			 nfds;
-	int			 fds[FDP_MAX_FDS];
-	unsigned char		 rec[sizeof(struct fdp_wire_header) +
-				    FDP_PROTO_MAX_RECORD];
-};
-
-/* Why a takeover this broker cannot hold failed. */
-static const char takeover_too_many[] = "the running broker holds more fds "
-    "than this one may (its fd limit, ulimit -n, or --max-fds)";
+/* What handover_send and handover_next say of a record not sent yet. */
+#define HANDOVER_LATER	(-2)
 
 /* Start a step: it must end within HANDOVER_STEP_MS. */
 static void
@@ -83,7 +85,10 @@ handover_wait(struct handover *ho, short events)
 	return n == 1 ? 0 : -1;
 }
 
-/* Send one handover record, a reply to op; fds are borrowed. */
+/*
+ * Send one handover record, a reply to op (fds borrowed): 0, -1 when the
+ * takeover failed, HANDOVER_LATER when the socket is full while serving.
+ */
 static int
 handover_send(struct handover *ho, uint16_t op, uint32_t flags,
     const void *payload, size_t len, const int *fds, size_t nfds)
@@ -101,60 +106,68 @@ handover_send(struct handover *ho, uint16_t op, uint32_t flags,
 	if (len > 0)
 		memcpy(rec + sizeof(h), payload, len);
 	while ((n = fdp_send_msg(ho->sock, rec, sizeof(h) + len, fds,
-	    nfds)) == FDP_ESYS && errno == EAGAIN)
+	    nfds)) == FDP_ESYS && errno == EAGAIN) {
+		if (ho->serving)
+			return HANDOVER_LATER;
 		if (handover_wait(ho, POLLOUT) == -1)
 			break;
+	}
 	if (n < 0)
 		ho->failed = 1;
 	return n < 0 ? -1 : 0;
 }
 
-/*
- * The groups go out as store_foreach visits them: one a record
- * (HANDOVER_GROUP), or, to a new broker that takes them so (FDP_F_BATCH),
- * as many whole groups a record (HANDOVER_GROUPS) as its payload and 253
- * fds hold, so that a store of many small groups takes few records.
- */
-struct handover_groups {
-	struct handover	*ho;
-	int		 batch;
-	size_t		 len;
-	size_t		 nfds;
-	int		 fds[FDP_MAX_FDS];	/* borrowed from the store */
-	unsigned char	 buf[FDP_PROTO_MAX_RECORD -
-			    sizeof(struct fdp_wire_header)];
+/* Where a takeover's groups stand: the last name sent (none: from the first). */
+struct cursor {
+	uint8_t		 len;
+	char		 name[255];
 };
 
-/* Send the groups gathered so far in one record. */
-static void
-handover_groups_flush(struct handover_groups *hg)
+/* Room for one record of groups. */
+static const struct group *pick[STORE_LIST_ROOM(FDP_PROTO_MAX_RECORD,
+    sizeof(struct fdp_wire_entry))];
+static unsigned char record[FDP_PROTO_MAX_RECORD -
+    sizeof(struct fdp_wire_header)];
+static int record_fds[FDP_MAX_FDS];
+
+/* Every held group goes over. */
+static int
+handover_any(const struct group *g, void *arg)
 {
-	if (hg->len == 0)
-		return;
-	handover_send(hg->ho, FDP_OP_TAKEOVER, FDP_F_MORE |
-	    (hg->batch ? FDP_F_HANDOVER_GROUPS : FDP_F_HANDOVER_GROUP),
-	    hg->buf, hg->len, hg->fds, hg->nfds);
-	hg->len = hg->nfds = 0;
+	(void)g;
+	(void)arg;
+	return 1;
 }
 
-/* Add one group: its LIST entry (time left of its TTL), name and fds. */
-static void
-handover_group(const struct group *g, void *arg)
+/*
+ * Send the groups named after the cursor, in name order, in one record:
+ * as many whole groups as its payload and 253 fds hold (HANDOVER_GROUPS),
+ * or, to a new broker that did not ask for them so (FDP_F_BATCH), one
+ * (HANDOVER_GROUP); the cursor moves past them once they went. Returns
+ * how many went (0: none were left), or what handover_send said.
+ */
+static int
+handover_next(struct broker *b, struct handover *ho, int batch,
+    struct cursor *at)
 {
-	struct handover_groups *hg = arg;
-	struct fdp_wire_entry e;
+	size_t n, len, nfds = 0;
+	int more, rc;
 
-	e.name_len = (uint16_t)group_namelen(g);
-	e.nfds = g->nfds;
-	e.expires_in = group_expires_in(g);
-	if (!hg->batch || hg->len + sizeof(e) + e.name_len > sizeof(hg->buf) ||
-	    hg->nfds + e.nfds > FDP_MAX_FDS)
-		handover_groups_flush(hg);
-	memcpy(hg->buf + hg->len, &e, sizeof(e));
-	memcpy(hg->buf + hg->len + sizeof(e), group_name(g), e.name_len);
-	hg->len += sizeof(e) + e.name_len;
-	memcpy(hg->fds + hg->nfds, g->fds, e.nfds * sizeof(int));
-	hg->nfds += e.nfds;
+	n = store_list_next(&b->store, at->name, at->len, handover_any, NULL,
+	    sizeof(record), sizeof(struct fdp_wire_entry), FDP_MAX_FDS, pick,
+	    &more);
+	if (n == 0)
+		return 0;
+	if (!batch)
+		n = 1;
+	len = entries_put(record, pick, n, record_fds, &nfds);
+	if ((rc = handover_send(ho, FDP_OP_TAKEOVER, FDP_F_MORE | (batch ?
+	    FDP_F_HANDOVER_GROUPS : FDP_F_HANDOVER_GROUP), record, len,
+	    record_fds, nfds)) != 0)
+		return rc;
+	at->len = (uint8_t)group_namelen(pick[n - 1]);
+	memcpy(at->name, group_name(pick[n - 1]), at->len);
+	return (int)n;
 }
 
 /* Wait for the new broker's next request, op; -1 if anything else comes. */
@@ -251,347 +264,396 @@ handover_client(struct handover *ho, struct client *c)
 	return ho->failed ? -1 : 0;
 }
 
+/* A takeover failed: this broker serves on as before. */
+static void
+handover_failed(const struct client *taker)
+{
+	cmd_warn("serve", "takeover by pid %ld failed halfway; serving on",
+	    (long)taker->cred.pid);
+}
+
+/*
+ * The end of every takeover, with nothing served meanwhile: the record
+ * that ends the state, TAKEOVER_READY awaited, the clients but the taker,
+ * TAKEOVER_DONE awaited; the loop then ends, the exit status 0. -1 when
+ * the new broker failed a step.
+ */
+static int
+handover_finish(struct broker *b, struct handover *ho, struct client *taker)
+{
+	struct client *other;
+
+	if (handover_send(ho, FDP_OP_TAKEOVER, 0, NULL, 0, NULL, 0) == -1 ||
+	    handover_await(ho, FDP_OP_TAKEOVER_READY) == -1)
+		return -1;
+	handover_step(ho);
+	TAILQ_FOREACH(other, &b->clients, entry)
+		if (other != taker && !other->dead &&
+		    handover_client(ho, other) == -1)
+			return -1;
+	if (handover_send(ho, FDP_OP_TAKEOVER_READY, 0, NULL, 0, NULL,
+	    0) == -1 || handover_await(ho, FDP_OP_TAKEOVER_DONE) == -1)
+		return -1;
+	cmd_log("serve", "pid %ld serves now; exiting", (long)taker->cred.pid);
+	b->handed_over = 1;
+	event_base_loopbreak(b->base);
+	return 0;
+}
+
+/*
+ * A takeover all at once: the listening socket, every group, then the
+ * end, serving nobody meanwhile. Returns -1 to drop the taker.
+ */
+static int
+handover_all(struct broker *b, struct client *taker, int batch)
+{
+	struct handover ho = { taker->fd, { 0, 0 }, 0, 0 };
+	struct cursor at = { 0, { 0 } };
+	int n;
+
+	handover_step(&ho);
+	handover_send(&ho, FDP_OP_TAKEOVER, FDP_F_MORE |
+	    FDP_F_HANDOVER_LISTENER, NULL, 0, &b->listen_fd, 1);
+	while ((n = handover_next(b, &ho, batch, &at)) > 0)
+		continue;
+	if (n == 0 && !ho.failed && handover_finish(b, &ho, taker) == 0)
+		return 0;
+	handover_failed(taker);
+	return -1;
+}
+
+/*
+ * A live copy under way: the taker and its connection, where the copy
+ * stands, and the names changed behind it since (a length byte and the
+ * name each, the last one kept at last).
+ */
+struct live {
+	struct client	*taker;
+	struct event	*write_ev;	/* the taker's socket has room */
+	struct event	*end_ev;	/* the pause comes then at the latest */
+	struct event	*drain_ev;	/* all sent: is it all read yet? */
+	struct handover	 ho;
+	struct cursor	 at;
+	int		 again;		/* start again from the first name */
+	unsigned char	*changed;
+	size_t		 changedlen;
+	size_t		 changedroom;
+	size_t		 last;
+};
+
+/* The live copy ends, whichever way. */
+static void
+live_free(struct broker *b)
+{
+	struct live *lv = b->live;
+
+	event_free_made(lv->write_ev);
+	event_free_made(lv->end_ev);
+	event_free_made(lv->drain_ev);
+	free(lv->changed);
+	free(lv);
+	b->live = NULL;
+}
+
+/*
+ * Keep a name changed behind the copy, once in a row; past
+ * LIVE_CHANGED_MAX bytes, the copy starts again instead.
+ */
+static void
+live_keep(struct live *lv, const char *name, size_t len)
+{
+	unsigned char *p;
+	size_t room;
+
+	if (lv->changedlen > 0 && lv->changed[lv->last] == len &&
+	    memcmp(lv->changed + lv->last + 1, name, len) == 0)
+		return;
+	if (lv->changedlen + 1 + len > lv->changedroom) {
+		room = lv->changedroom < 4096 ? 4096 : 2 * lv->changedroom;
+		if (room > LIVE_CHANGED_MAX ||
+		    (p = realloc(lv->changed, room)) == NULL) {
+			lv->again = 1;
+			return;
+		}
+		lv->changed = p;
+		lv->changedroom = room;
+	}
+	lv->last = lv->changedlen;
+	lv->changed[lv->changedlen] = (uint8_t)len;
+	memcpy(lv->changed + lv->changedlen + 1, name, len);
+	lv->changedlen += 1 + len;
+}
+
+/*
+ * Start the copy again from the first name, when it kept more changed
+ * names than it may: an empty HANDOVER_GONE tells the new broker to
+ * forget every group it got.
+ */
+static int
+live_again(struct live *lv)
+{
+	int rc;
+
+	if ((rc = handover_send(&lv->ho, FDP_OP_TAKEOVER, FDP_F_MORE |
+	    FDP_F_HANDOVER_GONE, NULL, 0, NULL, 0)) != 0)
+		return rc;
+	lv->again = 0;
+	lv->at.len = 0;
+	lv->changedlen = 0;
+	return 0;
+}
+
+/*
+ * A group was stored, replaced or let go while the copy runs: one behind
+ * the copy is sent again (or said gone) at the pause.
+ */
+void
+handover_changed(struct broker *b, const struct group *g)
+{
+	struct live *lv = b->live;
+
+	if (lv == NULL || lv->again || lv->at.len == 0 ||
+	    store_name_cmp(group_name(g), group_namelen(g), lv->at.name,
+	    lv->at.len) > 0)
+		return;
+	live_keep(lv, group_name(g), group_namelen(g));
+}
+
+/* Send what the pause gathered, when there is any: groups or GONE names. */
+static void
+live_send(struct live *lv, uint32_t what, const void *payload, size_t len,
+    const int *fds, size_t nfds)
+{
+	if (len > 0)
+		handover_send(&lv->ho, FDP_OP_TAKEOVER, FDP_F_MORE | what,
+		    payload, len, fds, nfds);
+}
+
+/*
+ * At the pause, each name changed behind the copy: its group as it is
+ * now (with its TTL's time left now), or, when none is held, GONE.
+ */
+static int
+live_send_changed(struct broker *b, struct live *lv)
+{
+	static unsigned char gone[FDP_PROTO_MAX_RECORD -
+	    sizeof(struct fdp_wire_header)];
+	const struct group *g;
+	size_t off, n, len = 0, gonelen = 0, nfds = 0;
+	const char *name;
+
+	for (off = 0; off < lv->changedlen; off += 1 + n) {
+		n = lv->changed[off];
+		name = (const char *)lv->changed + off + 1;
+		if ((g = store_find(&b->store, name, n)) != NULL) {
+			if (len + sizeof(struct fdp_wire_entry) + n >
+			    sizeof(record) || nfds + g->nfds > FDP_MAX_FDS) {
+				live_send(lv, FDP_F_HANDOVER_GROUPS, record, len,
+				    record_fds, nfds);
+				len = nfds = 0;
+			}
+			len += entries_put(record + len, &g, 1, record_fds,
+			    &nfds);
+			continue;
+		}
+		if (gonelen + 1 + n > sizeof(gone)) {
+			live_send(lv, FDP_F_HANDOVER_GONE, gone, gonelen, NULL,
+			    0);
+			gonelen = 0;
+		}
+		gone[gonelen] = (uint8_t)n;
+		memcpy(gone + gonelen + 1, name, n);
+		gonelen += 1 + n;
+	}
+	live_send(lv, FDP_F_HANDOVER_GROUPS, record, len, record_fds, nfds);
+	live_send(lv, FDP_F_HANDOVER_GONE, gone, gonelen, NULL, 0);
+	return lv->ho.failed ? -1 : 0;
+}
+
+/*
+ * The pause: serving stops; the groups the copy has not reached yet and
+ * those changed behind it go over, then the clients. On failure the taker
+ * is dropped and this broker serves on.
+ */
+static void
+live_pause(struct broker *b)
+{
+	struct live *lv = b->live;
+	struct client *taker = lv->taker;
+	int n;
+
+	event_del(lv->write_ev);
+	event_del(lv->end_ev);
+	event_del(lv->drain_ev);
+	lv->ho.serving = 0;
+	handover_step(&lv->ho);
+	n = lv->again ? live_again(lv) : 0;
+	if (n == 0)
+		while ((n = handover_next(b, &lv->ho, 1, &lv->at)) > 0)
+			continue;
+	if (n == 0 && live_send_changed(b, lv) == 0 &&
+	    handover_finish(b, &lv->ho, taker) == 0) {
+		live_free(b);
+		return;
+	}
+	live_free(b);
+	handover_failed(taker);
+	client_drop(taker);
+}
+
+/*
+ * The copy is all sent: the pause waits, serving, until the new broker has
+ * read it all (SIOCOUTQ is 0), looking each millisecond, so that no client
+ * waits while the new broker stores what was queued for it; the copy's
+ * time still bounds the wait.
+ */
+static void
+live_drain(evutil_socket_t fd, short what, void *arg)
+{
+	static const struct timeval tick = { 0, 1000 };
+	struct broker *b = arg;
+	int unread;
+
+	(void)fd;
+	(void)what;
+	if (ioctl(b->live->ho.sock, SIOCOUTQ, &unread) == 0 && unread > 0 &&
+	    evtimer_add(b->live->drain_ev, &tick) == 0)
+		return;
+	live_pause(b);
+}
+
+/*
+ * The taker's socket has room: send it the next record of the copy, TTL'd
+ * groups kept to be sent again at the pause with their time left then;
+ * once none is left, the pause comes when the new broker has read them. A full socket waits for the next
+ * turn; the taker's --client-timeout starts again with each record.
+ */
+static void
+live_more(evutil_socket_t fd, short what, void *arg)
+{
+	struct broker *b = arg;
+	struct live *lv = b->live;
+	struct client *taker = lv->taker;
+	int i, n;
+
+	(void)fd;
+	(void)what;
+	n = lv->again ? live_again(lv) : 0;
+	if (n == 0)
+		n = handover_next(b, &lv->ho, 1, &lv->at);
+	if (n == HANDOVER_LATER)
+		return;
+	if (n == 0) {
+		event_del(lv->write_ev);
+		live_drain(-1, 0, b);
+		return;
+	}
+	if (n == -1) {
+		live_free(b);
+		handover_failed(taker);
+		client_drop(taker);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		if (pick[i]->ttl_ev != NULL)
+			live_keep(lv, group_name(pick[i]),
+			    group_namelen(pick[i]));
+	client_touch(taker);
+}
+
+/* The copy's time is up: the pause comes now. */
+static void
+live_ends(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	live_pause(arg);
+}
+
+/*
+ * Start a live copy: the listening socket now, the groups as the taker's
+ * socket takes them, from the loop; without the memory for it, the
+ * takeover goes all at once. Returns -1 to drop the taker.
+ */
+static int
+live_start(struct broker *b, struct client *taker)
+{
+	static const struct timeval copy_time = { LIVE_COPY_MS / 1000, 0 };
+	struct live *lv;
+
+	if ((lv = calloc(1, sizeof(*lv))) == NULL)
+		return handover_all(b, taker, 1);
+	b->live = lv;
+	lv->taker = taker;
+	lv->ho.sock = taker->fd;
+	lv->write_ev = event_new(b->base, taker->fd, EV_WRITE | EV_PERSIST,
+	    live_more, b);
+	lv->end_ev = evtimer_new(b->base, live_ends, b);
+	lv->drain_ev = evtimer_new(b->base, live_drain, b);
+	if (lv->write_ev == NULL || lv->end_ev == NULL ||
+	    lv->drain_ev == NULL) {
+		live_free(b);
+		return handover_all(b, taker, 1);
+	}
+	handover_step(&lv->ho);
+	if (handover_send(&lv->ho, FDP_OP_TAKEOVER, FDP_F_MORE |
+	    FDP_F_HANDOVER_LISTENER, NULL, 0, &b->listen_fd, 1) == 0 &&
+	    event_add(lv->write_ev, NULL) == 0 &&
+	    evtimer_add(lv->end_ev, &copy_time) == 0) {
+		lv->ho.serving = 1;
+		return 0;
+	}
+	live_free(b);
+	handover_failed(taker);
+	return -1;
+}
+
+/* Whether c is a live copy's taker, which may only wait for the pause. */
+int
+handover_copying(const struct client *c)
+{
+	return c->b->live != NULL && c->b->live->taker == c;
+}
+
+/* The taker of a live copy was dropped (it sent something, or left). */
+void
+handover_dropped(struct client *c)
+{
+	if (!handover_copying(c))
+		return;
+	live_free(c->b);
+	handover_failed(c);
+}
+
+/* SIGTERM during a live copy: the pause comes now, rather than a stop. */
+void
+handover_now(struct broker *b)
+{
+	if (b->live != NULL)
+		live_pause(b);
+}
+
 /*
  * TAKEOVER, from a client access_check found to be of our user or root,
- * with the request's flags:
- * hand over the state, wait for TAKEOVER_READY, hand over the clients,
- * wait for TAKEOVER_DONE, and end the loop with the exit status 0; each
- * step within HANDOVER_STEP_MS. A stopping broker hands over what its
- * drain has not finished yet. Returns -1 to drop the connection, the old
+ * with the request's flags: a live copy when the new broker asks for one
+ * (FDP_F_LIVE with FDP_F_BATCH) and this broker is not stopping, else all
+ * at once; each step within HANDOVER_STEP_MS. A second TAKEOVER while a
+ * live copy runs is answered BUSY. Returns -1 to drop the taker, this
  * broker serving on as before.
  */
 int
 broker_takeover(struct broker *b, struct client *c, uint32_t flags)
 {
-	static struct handover_groups hg;
-	struct handover ho = { c->fd, { 0, 0 }, 0 };
-	struct client *other;
-
 	if (b->peer)
 		return client_send(c, FDP_OP_TAKEOVER, 0, FDP_S_UNSUPPORTED,
 		    NULL, 0, NULL, 0);
+	if (b->live != NULL)
+		return client_send(c, FDP_OP_TAKEOVER, 0, FDP_S_BUSY, NULL, 0,
+		    NULL, 0);
 	cmd_log("serve", "pid %ld takes over", (long)c->cred.pid);
 	watch_takeover_begins(b);
-	handover_step(&ho);
-	handover_send(&ho, FDP_OP_TAKEOVER, FDP_F_MORE |
-	    FDP_F_HANDOVER_LISTENER, NULL, 0, &b->listen_fd, 1);
-	hg.ho = &ho;
-	hg.batch = (flags & FDP_F_BATCH) != 0;
-	hg.len = hg.nfds = 0;
-	if (!ho.failed) {
-		store_foreach(&b->store, handover_group, &hg);
-		handover_groups_flush(&hg);
-	}
-	if (handover_send(&ho, FDP_OP_TAKEOVER, 0, NULL, 0, NULL, 0) == -1 ||
-	    handover_await(&ho, FDP_OP_TAKEOVER_READY) == -1)
-		goto abandon;
-	handover_step(&ho);
-	TAILQ_FOREACH(other, &b->clients, entry)
-		if (other != c && !other->dead &&
-		    handover_client(&ho, other) == -1)
-			goto abandon;
-	if (handover_send(&ho, FDP_OP_TAKEOVER_READY, 0, NULL, 0, NULL,
-	    0) == -1 || handover_await(&ho, FDP_OP_TAKEOVER_DONE) == -1)
-		goto abandon;
-	cmd_log("serve", "pid %ld serves now; exiting", (long)c->cred.pid);
-	b->handed_over = 1;
-	event_base_loopbreak(b->base);
-	return 0;
-abandon:
-	cmd_warn("serve", "takeover by pid %ld failed halfway; serving on",
-	    (long)c->cred.pid);
-	return -1;
-}
-
-/* Send a takeover request, op, with flags and nothing attached. */
-static int
-takeover_request(int sock, uint16_t op, uint32_t flags)
-{
-	struct fdp_wire_header h;
-	ssize_t n;
-
-	fdp_header_init(&h, op, flags, 0);
-	cmd_log_record("serve", -1, "->", &h, NULL, 0, NULL, 0);
-	n = fdp_send_msg(sock, &h, sizeof(h), NULL, 0);
-	return n < 0 ? (int)n : 0;
-}
-
-/*
- * Receive the next handover record, a reply to op; an FDP_E* code (in->h
- * still says which version the old broker speaks) with no fds held when it
- * is not one.
- */
-static int
-takeover_recv(int sock, uint16_t op, struct handover_in *in)
-{
-	ssize_t n;
-
-	n = fdp_record_recv(sock, op, in->rec, sizeof(in->rec), &in->h,
-	    in->fds, &in->nfds);
-	if (n < 0)
-		return (int)n;
-	in->payload = in->rec + sizeof(in->h);
-	in->len = (size_t)n;
-	cmd_log_record("serve", -1, "<-", &in->h, in->payload, in->len,
-	    in->fds, in->nfds);
-	return 0;
-}
-
-/*
- * Hold the groups of one handover record, each with the time left of its
- * TTL: one (HANDOVER_GROUP) or several (HANDOVER_GROUPS), their entries
- * back to back and their fds in the same order; within capacity: a broker
- * that could not hold everything and still read a whole request refuses
- * the takeover rather than serve stuck. The fds of groups held leave
- * in->fds; the caller closes the rest.
- */
-static int
-takeover_group(struct broker *b, struct handover_in *in, size_t capacity)
-{
-	struct fdp_wire_entry e;
-	const char *name;
-	size_t off = 0, fd = 0;
-
-	if ((in->h.flags & (FDP_F_HANDOVER_GROUP | FDP_F_HANDOVER_GROUPS)) ==
-	    0 || in->len == 0)
-		return FDP_EPROTO;
-	while (off < in->len) {
-		if (in->len - off < sizeof(e))
-			return FDP_EPROTO;
-		memcpy(&e, in->payload + off, sizeof(e));
-		name = (const char *)in->payload + off + sizeof(e);
-		if (in->len - off - sizeof(e) < e.name_len || e.nfds == 0 ||
-		    e.nfds > in->nfds - fd ||
-		    fdp_name_check(name, e.name_len) != 0)
-			return FDP_EPROTO;
-		if (b->store.nfds + e.nfds > capacity) {
-			b->takeover_why = takeover_too_many;
-			return FDP_ECTRUNC;
-		}
-		if (store_put(&b->store, name, e.name_len, in->fds + fd,
-		    e.nfds, 0, e.expires_in) != FDP_S_OK) {
-			errno = ENOMEM;
-			return FDP_ESYS;
-		}
-		memset(in->fds + fd, -1, e.nfds * sizeof(int));
-		fd += e.nfds;
-		off += sizeof(e) + e.name_len;
-		if ((in->h.flags & FDP_F_HANDOVER_GROUPS) == 0 && off < in->len)
-			return FDP_EPROTO;
-	}
-	if (fd != in->nfds)
-		return FDP_EPROTO;
-	in->nfds = 0;
-	return 0;
-}
-
-/* TAKEOVER: the listening socket, then each group, then an empty record. */
-static int
-takeover_state(struct broker *b, int sock, struct handover_in *in)
-{
-	size_t capacity = limits_capacity(&b->limits);
-	int rc;
-
-	if ((rc = takeover_request(sock, FDP_OP_TAKEOVER, FDP_F_BATCH)) != 0 ||
-	    (rc = takeover_recv(sock, FDP_OP_TAKEOVER, in)) != 0)
-		return rc;
-	if (in->h.status != FDP_S_OK)
-		return 0;
-	if ((in->h.flags & (FDP_F_MORE | FDP_F_HANDOVER_LISTENER)) !=
-	    (FDP_F_MORE | FDP_F_HANDOVER_LISTENER) || in->nfds != 1)
-		return FDP_EPROTO;
-	b->listen_fd = in->fds[0];
-	in->nfds = 0;
-	for (;;) {
-		if ((rc = takeover_recv(sock, FDP_OP_TAKEOVER, in)) != 0)
-			return rc;
-		if ((in->h.flags & FDP_F_MORE) == 0)
-			return in->nfds == 0 ? 0 : FDP_EPROTO;
-		if ((rc = takeover_group(b, in, capacity)) != 0)
-			return rc;
-	}
-}
-
-/*
- * Serve one client handed over, waiting again for the name it waited for
- * if this broker's own rules let it retrieve (and take) that name, else
- * answering DENIED; NULL (it is dropped) when the broker cannot.
- */
-static struct client *
-takeover_client(struct broker *b, struct handover_in *in)
-{
-	struct fdp_wire_client wc;
-	struct fdp_cred cred;
-	struct client *c;
-	const char *name = (const char *)in->payload + sizeof(wc);
-	size_t len = in->len - sizeof(wc);
-
-	memcpy(&wc, in->payload, sizeof(wc));
-	in->nfds = 0;
-	if (fdp_peer_cred(in->fds[0], &cred) != 0) {
-		close(in->fds[0]);
-		return NULL;
-	}
-	if ((c = client_new(b, in->fds[0], &cred)) == NULL ||
-	    (wc.flags & FDP_F_WAIT) == 0)
-		return c;
-	if (fdp_name_check(name, len) != 0)
-		goto drop;
-	if (!access_allows(&b->policy, &c->cred, access_request_ops(
-	    FDP_OP_RETRIEVE, wc.flags), name, len)) {
-		if (client_send(c, FDP_OP_RETRIEVE, 0, FDP_S_DENIED, NULL, 0,
-		    NULL, 0) == -1)
-			goto drop;
-		return c;
-	}
-	if (client_wait(c, name, len, wc.wait_ms, (wc.flags & FDP_F_TAKE) !=
-	    0) == -1)
-		goto drop;
-	return c;
-drop:
-	client_drop(c);
-	return NULL;
-}
-
-/*
- * The LIST a client handed over was being sent goes on after the name
- * given, once the records queued before it are out.
- */
-static struct client *
-takeover_listing(struct client *c, const struct handover_in *in)
-{
-	if (c == NULL)
-		return NULL;
-	c->listing = 1;
-	c->list_afterlen = (uint8_t)in->len;
-	memcpy(c->list_after, in->payload, in->len);
-	if (client_list_continue(c) == -1) {
-		client_drop(c);
-		return NULL;
-	}
-	client_arm(c);
-	return c;
-}
-
-/*
- * TAKEOVER_READY: each client, then the replies queued for it, then where
- * its LIST goes on, or that it monitors.
- */
-static int
-takeover_clients(struct broker *b, int sock, struct handover_in *in)
-{
-	struct client *c = NULL;
-	int rc;
-
-	if ((rc = takeover_request(sock, FDP_OP_TAKEOVER_READY, 0)) != 0)
-		return rc;
-	for (;;) {
-		if ((rc = takeover_recv(sock, FDP_OP_TAKEOVER_READY, in)) != 0)
-			return rc;
-		if ((in->h.flags & FDP_F_MORE) == 0)
-			return in->nfds == 0 ? 0 : FDP_EPROTO;
-		if ((in->h.flags & FDP_F_HANDOVER_CLIENT) != 0 &&
-		    in->nfds == 1 && in->len >= sizeof(struct fdp_wire_client))
-			c = takeover_client(b, in);
-		else if ((in->h.flags & FDP_F_HANDOVER_QUEUED) != 0 &&
-		    in->len > 0) {
-			if (c != NULL && client_queue(c, in->payload, in->len,
-			    in->fds, in->nfds) == -1) {
-				client_drop(c);
-				c = NULL;
-			}
-			if (c != NULL)
-				client_inflight_add(c, in->nfds);
-			fdp_close_fds(in->fds, in->nfds);
-			in->nfds = 0;
-		} else if ((in->h.flags & FDP_F_HANDOVER_LISTING) != 0 &&
-		    in->nfds == 0 && fdp_name_check((const char *)in->payload,
-		    in->len) == 0)
-			c = takeover_listing(c, in);
-		else if ((in->h.flags & FDP_F_HANDOVER_MONITOR) != 0 &&
-		    in->nfds == 0 && in->len == sizeof(uint32_t))
-			c = watch_handed_over(c, in->payload);
-		else
-			return FDP_EPROTO;
-	}
-}
-
-/*
- * Take the old broker's place: its socket, groups and clients. Returns 0,
- * or the exit status after a message; the old broker then serves on, and
- * what came over is closed with the store and the clients.
- */
-int
-takeover_receive(struct broker *b)
-{
-	static struct handover_in in;
-	int rc;
-
-	rc = takeover_state(b, b->takeover_sock, &in);
-	if (rc == 0 && in.h.status != FDP_S_OK) {
-		cmd_warn("serve", "--takeover: %s",
-		    fdp_reply_status_text(in.h.status, in.payload, in.len));
-		return EXIT_REFUSED;
-	}
-	if (rc == 0)
-		rc = takeover_clients(b, b->takeover_sock, &in);
-	if (rc == 0)
-		rc = takeover_request(b->takeover_sock, FDP_OP_TAKEOVER_DONE, 0);
-	if (rc == FDP_EVERSION) {
-		cmd_warn("serve", "--takeover: the running broker speaks "
-		    "protocol version %u, this fdpass speaks %d; it serves on",
-		    (unsigned)in.h.version, FDP_PROTO_VERSION);
-		return EXIT_SYSTEM;
-	}
-	if (rc == FDP_ECTRUNC)
-		b->takeover_why = takeover_too_many;
-	if (rc != 0) {
-		fdp_close_fds(in.fds, in.nfds);
-		in.nfds = 0;
-		cmd_warn("serve", "--takeover failed: %s; the running broker "
-		    "serves on", b->takeover_why != NULL ? b->takeover_why :
-		    fdp_strerror(rc));
-		return EXIT_SYSTEM;
-	}
-	/*
-	 * Listening again makes the socket carry this broker's credentials,
-	 * which clients connecting from now on see (SO_PEERCRED) and trust
-	 * or refuse it by; not before the old broker has let go of it.
-	 */
-	if (listen(b->listen_fd, SOMAXCONN) == -1)
-		cmd_warn("serve", "--takeover: listen: %s; clients see the old "
-		    "broker's credentials", strerror(errno));
-	if (fdp_sockfile_claim(&b->addr, &b->sockfile) == -1)
-		cmd_warn("serve", "--takeover: the socket file: %s; it stays "
-		    "when this broker stops", strerror(errno));
-	cmd_log("serve", "took over: %zu groups, serving", b->store.ngroups);
-	return 0;
-}
-
-/*
- * serve --takeover, once connected to the old broker: take its place; the
- * socket file stays. The new broker judges requests by its own --allow and
- * --rules, not the old one's.
- */
-int
-broker_take_over(struct broker *b, int sock, int ready_fd)
-{
-	int status;
-
-	b->takeover_sock = sock;
-	if (setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &takeover_timeout,
-	    sizeof(takeover_timeout)) == -1) {
-		cmd_warn("serve", "--takeover: %s", strerror(errno));
-		close(sock);
-		return EXIT_SYSTEM;
-	}
-	b->listen_fd = -1;
-	signal(SIGPIPE, SIG_IGN);
-	status = broker_run(b, ready_fd);
-	if (b->takeover_sock >= 0)
-		close(b->takeover_sock);
-	if (b->listen_fd >= 0)
-		close(b->listen_fd);
-	fdp_sockfile_close(&b->sockfile, !b->handed_over);
-	return status;
+	if ((flags & (FDP_F_LIVE | FDP_F_BATCH)) ==
+	    (FDP_F_LIVE | FDP_F_BATCH) && !b->stopping)
+		return live_start(b, c);
+	return handover_all(b, c, (flags & FDP_F_BATCH) != 0);
 }

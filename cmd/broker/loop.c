@@ -9,6 +9,7 @@
 #endif
 
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -215,6 +216,7 @@ broker_store_changed(const struct group *g, int held, void *arg)
 
 	if (b->fdstore)
 		fdstore_mirror(g, held, &b->notify_fd);
+	handover_changed(b, g);
 	broker_changed(b);
 	if (!held && b->npaused > 0)
 		event_active(b->resume_ev, EV_TIMEOUT, 1);
@@ -277,7 +279,8 @@ broker_accept_resume(evutil_socket_t fd, short what, void *arg)
  * SIGTERM and SIGINT: stop accepting, answer the requests in flight, and end
  * the loop when every client is answered or drain_timeout passes; a second
  * signal ends it at once, and so does a takeover during the drain (the
- * clients are the new broker's). Cleanup follows in broker_run; it closes
+ * clients are the new broker's); a takeover's live copy under way hands
+ * over at once instead. Cleanup follows in broker_run; it closes
  * the groups but leaves the service manager's fd store (--fdstore) alone.
  */
 static void
@@ -288,6 +291,7 @@ broker_stop(evutil_socket_t sig, short what, void *arg)
 
 	(void)sig;
 	(void)what;
+	handover_now(b);
 	if (b->stopping || b->handed_over) {
 		event_base_loopbreak(b->base);
 		return;
@@ -438,6 +442,7 @@ broker_events_free(struct broker *b, struct event **sigs, size_t nsigs)
 int
 broker_run(struct broker *b, int ready_fd)
 {
+	static const struct sched_param idle = { 0 };
 	struct event *sigs[3] = { NULL, NULL, NULL };
 	struct client *c;
 	size_t nsigs = b->peer ? 2 : 3;
@@ -477,6 +482,13 @@ broker_run(struct broker *b, int ready_fd)
 		broker_ready(b, ready_fd);
 		status = event_base_dispatch(b->base) == -1 ? EXIT_SYSTEM : 0;
 	}
+	/*
+	 * A broker taken over lets go of its copies of everything as an idle
+	 * task: whatever wakes on the CPU it shares, a client of the new
+	 * broker say, runs first.
+	 */
+	if (b->handed_over)
+		sched_setscheduler(0, SCHED_IDLE, &idle);
 	b->stopping = 1;
 	TAILQ_FOREACH(c, &b->clients, entry)
 		client_drop(c);

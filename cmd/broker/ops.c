@@ -217,7 +217,7 @@ list_visible(const struct group *g, void *arg)
  * with fds, the groups' fds too, after those already there. Returns the
  * payload's length.
  */
-static size_t
+size_t
 entries_put(unsigned char *buf, const struct group *const *pick, size_t n,
     int *fds, size_t *nfds)
 {

@@ -338,6 +338,30 @@ store_foreach(const struct store *s, void (*fn)(const struct group *, void *),
 		chain_foreach(s->buckets[i], fn, arg);
 }
 
+/* Let go of the held groups of one chain, as store_remove does. */
+static void
+chain_clear(struct store *s, struct group *g)
+{
+	struct group *next;
+
+	for (; g != NULL; g = next) {
+		next = g->next;
+		if (g->nfds > 0)
+			store_remove(s, g);
+	}
+}
+
+void
+store_clear(struct store *s)
+{
+	size_t i;
+
+	for (i = s->moved; i < s->nold; i++)
+		chain_clear(s, s->old[i]);
+	for (i = 0; i < s->nbuckets; i++)
+		chain_clear(s, s->buckets[i]);
+}
+
 /* Free one chain's entries, closing their fds and cutting off their waiters. */
 static void
 chain_free(struct group *g)

@@ -93,6 +93,9 @@ int		 store_put(struct store *s, const char *name, size_t len,
 /* Close a held group's fds, cancel its TTL and forget it. */
 void		 store_remove(struct store *s, struct group *g);
 
+/* store_remove every held group (waiters keep waiting). */
+void		 store_clear(struct store *s);
+
 /* Make w wait for name, which is not held; -1 when out of memory. */
 int		 store_wait(struct store *s, const char *name, size_t len,
 		    struct waiter *w, int take);
@@ -118,6 +121,10 @@ int		 names_reserve(struct store *s);
  */
 void		 names_add(struct store *s, struct group *g);
 void		 names_del(struct store *s, struct group *g);
+
+/* Names in LIST order, bytes then length: <0, 0 or >0 as strcmp. */
+int		 store_name_cmp(const char *a, size_t alen, const char *b,
+		    size_t blen);
 
 /* Free the name order. */
 void		 names_free(struct store *s);

@@ -143,12 +143,17 @@ open_tmp_to_nobody() {
 # in file $1 (a `serve -v` log, say): how a test knows the broker has seen
 # a request.
 wait_for_line() {
-	local i want="${3:-1}"
-	for i in $(seq 100); do
-		[ "$(grep -Ec -- "$2" "$1" 2>/dev/null)" -ge "$want" ] && return 0
+	wait_for_line_within 10 "$@"
+}
+
+# wait_for_line with a bound of $1 seconds instead of 10.
+wait_for_line_within() {
+	local i want="${4:-1}"
+	for i in $(seq $(($1 * 10))); do
+		[ "$(grep -Ec -- "$3" "$2" 2>/dev/null)" -ge "$want" ] && return 0
 		sleep 0.1
 	done
-	fail "fewer than $want lines matching '$2' in $1"
+	fail "fewer than $want lines matching '$3' in $2"
 }
 
 # Wait up to 10 s for the process $1 to end; its status is then in $?.

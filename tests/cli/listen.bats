@@ -291,6 +291,26 @@ netns=$theirs"
 	assert_failure
 }
 
+# Whether process $1 is in the network namespace whose inode is $2.
+in_netns() {
+	[ "$(stat -L -c %i "/proc/$1/ns/net" 2>/dev/null)" = "$2" ]
+}
+
+@test "NetworkNamespacePath=/proc/PID/ns/net: the namespace a running process is in" {
+	need_netns
+	local pid theirs
+	theirs=$(stat -L -c %i "/run/netns/$NETNS")
+	ip netns exec "$NETNS" sleep 60 3>&- 4>&- 5>&- &
+	pid=$!
+	wait_for in_netns "$pid" "$theirs"
+	"$FDPASS" send --listen "tcp:127.0.0.1:0,NetworkNamespacePath=/proc/$pid/ns/net" web
+	kill "$pid"
+	wait "$pid" || :
+	run "$FDPASS" recv web
+	assert_output --regexp " netns=$theirs "
+	refute_output --regexp " netns=$(stat -L -c %i /proc/self/ns/net) "
+}
+
 @test "settings the kernel refuses give exit 3 naming the setting and store nothing" {
 	need_root
 	need_netns

@@ -85,6 +85,34 @@ SERVE_MODE=(sh -c 'exec python3 "$0" $(cat "$1")' "$SERVER")
 	refute_line --partial STATUS=
 }
 
+@test "run --ready=SECONDS: an instance is ready that long after it starts; one that exits sooner is refused" {
+	: >"$TMP/mode"
+	start_run --ready=1.5 web -- "${SERVE_MODE[@]}" "$TMP/mode"
+	logged 'ready after'
+	first=$(ready_pid)
+	kill -HUP "$RUN_PID"
+	logged "old pid $first stopped"
+	second=$(ready_pid)
+	[ "$second" != "$first" ]
+	run get
+	assert_output "$second"
+	# each was ready no sooner than 1.5 s after it started, and the old
+	# one was stopped only then
+	run sed -n 's/^fdpass: run: pid [0-9]* ready after \([0-9]*\) ms$/\1/p' \
+	    "$TMP/run.log"
+	[ "${#lines[@]}" -eq 2 ] && [ "${lines[0]}" -ge 1500 ] &&
+	    [ "${lines[1]}" -ge 1500 ]
+	run cat "$TMP/run.log"
+	assert_line --index 2 "fdpass: run: started pid $second"
+	assert_line --index 3 --regexp "^fdpass: run: pid $second ready after [0-9]+ ms\$"
+	assert_line --index 4 "fdpass: run: stopping old pid $first (SIGTERM)"
+	echo "--crash" >"$TMP/mode"
+	kill -HUP "$RUN_PID"
+	logged "restart refused: new pid [0-9]+ exited \(exit 1\) before it was ready; pid $second serves on"
+	run get
+	assert_output "$second"
+}
+
 @test "a new instance that never says it is ready is refused; the old one serves on" {
 	start_run --ready=notify --ready-timeout 2 web -- "${SERVE_MODE[@]}" "$TMP/mode"
 	logged 'ready after'
@@ -270,22 +298,22 @@ SERVE_MODE=(sh -c 'exec python3 "$0" $(cat "$1")' "$SERVER")
 
 # Started with & by bats, as by a script, run gets SIGINT and SIGQUIT
 # ignored: the instance must not inherit that for what run passes on.
-@test "SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGTTIN and SIGTTOU reach the instance; the stop signal too" {
+@test "SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGTTIN, SIGTTOU, SIGALRM and SIGPWR reach the instance; the stop signal too" {
 	local sig
 	start_run --stop-signal INT web -- sh -c '
-	    for sig in QUIT USR1 USR2 WINCH TTIN TTOU; do
+	    for sig in QUIT USR1 USR2 WINCH TTIN TTOU ALRM PWR; do
 		    trap "echo $sig >>\"$0\"" "$sig"
 	    done
 	    trap "exit 9" INT
 	    echo up >"$0.up"
 	    while :; do sleep 0.1; done' "$TMP/signals"
 	wait_for test -e "$TMP/signals.up"
-	for sig in QUIT USR1 USR2 WINCH TTIN TTOU; do
+	for sig in QUIT USR1 USR2 WINCH TTIN TTOU ALRM PWR; do
 		kill -"$sig" "$RUN_PID"
 		wait_for grep -qxs "$sig" "$TMP/signals"
 	done
 	run cat "$TMP/signals"
-	assert_output "$(printf '%s\n' QUIT USR1 USR2 WINCH TTIN TTOU)"
+	assert_output "$(printf '%s\n' QUIT USR1 USR2 WINCH TTIN TTOU ALRM PWR)"
 	kill -TERM "$RUN_PID"
 	wait_run
 	[ "$RUN_STATUS" = 9 ]

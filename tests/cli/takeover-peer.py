@@ -17,6 +17,16 @@ hand to a running broker at ADDR, and failing on purpose:
   list-twice ADDR FILE    not a broker but a client keeping its connection:
                           LIST, wait for FILE to exist, LIST again on the
                           same connection, printing the bytes of each reply
+  live ADDR GO OUT [complete]  ask for a live copy; take the listening
+                          socket, print "copying", read nothing more until
+                          the file GO exists (the old broker serves on, its
+                          socket full), then the rest, holding what a new
+                          broker would (a group sent again replaces the
+                          first, GONE names go, an empty GONE forgets all):
+                          its groups to OUT as "NAME NFDS EXPIRES_IN" lines
+                          in name order, and "restarts N" printed; then hang
+                          up, or with complete take the clients and say
+                          TAKEOVER_DONE
 Each prints how many records and fds it received."""
 import array
 import os
@@ -28,6 +38,7 @@ import time
 MAGIC, HEADER = 0x66647073, "=IHHII"
 OP_LIST, OP_TAKEOVER, OP_TAKEOVER_READY, OP_REPLY = 3, 10, 11, 0x8000
 F_MORE, F_BATCH, F_HANDOVER_LISTENER, F_HANDOVER_GROUP = 0x1, 0x10, 0x100, 0x200
+OP_TAKEOVER_DONE, F_LIVE, F_HANDOVER_GROUPS, F_HANDOVER_GONE = 12, 0x20, 0x4000, 0x8000
 
 
 def request(s, op, version=2, flags=0):
@@ -36,6 +47,12 @@ def request(s, op, version=2, flags=0):
 
 def receive(s):
     """One record: its header fields and the fds attached (closed at once)."""
+    head, _, nfds = receive_payload(s)
+    return head, nfds
+
+
+def receive_payload(s):
+    """One record: its header fields, payload and how many fds came."""
     fds = array.array("i")
     data, anc, _, _ = s.recvmsg(70000, socket.CMSG_SPACE(253 * fds.itemsize))
     for level, kind, payload in anc:
@@ -45,7 +62,47 @@ def receive(s):
         socket.close(fd)
     if len(data) < 16:
         sys.exit("short record")
-    return struct.unpack(HEADER, data[:16]), len(fds)
+    return struct.unpack(HEADER, data[:16]), data[16:], len(fds)
+
+
+def live(s, go, out, complete):
+    """A new broker taking a live copy; see the modes above."""
+    request(s, OP_TAKEOVER, flags=F_BATCH | F_LIVE)
+    (_, _, _, flags, status), _, nfds = receive_payload(s)
+    if status != 0 or not flags & F_HANDOVER_LISTENER or nfds != 1:
+        sys.exit("no listening socket: status %d flags %#x" % (status, flags))
+    print("copying", flush=True)
+    wait_for(go)
+    held, restarts = {}, 0
+    while True:
+        (_, _, op, flags, status), payload, nfds = receive_payload(s)
+        if op != OP_TAKEOVER | OP_REPLY or status != 0:
+            sys.exit("unexpected reply op %d status %d" % (op, status))
+        if not flags & F_MORE:
+            break
+        if flags & F_HANDOVER_GONE:
+            if not payload:
+                held, restarts = {}, restarts + 1
+            while payload:
+                held.pop(payload[1:1 + payload[0]].decode(), None)
+                payload = payload[1 + payload[0]:]
+            continue
+        total = 0
+        while payload:
+            nlen, n, expires = struct.unpack("=HHI", payload[:8])
+            held[payload[8:8 + nlen].decode()] = (n, expires)
+            payload, total = payload[8 + nlen:], total + n
+        if total != nfds:
+            sys.exit("entries for %d fds, %d came" % (total, nfds))
+    with open(out, "w") as f:
+        for name in sorted(held):
+            f.write("%s %d %d\n" % (name, held[name][0], held[name][1]))
+    print("restarts %d" % restarts, flush=True)
+    if complete:
+        request(s, OP_TAKEOVER_READY)
+        stream(s, OP_TAKEOVER_READY)
+        request(s, OP_TAKEOVER_DONE)
+        print("done", flush=True)
 
 
 def stream(s, op):
@@ -111,6 +168,9 @@ def main():
         wait_for(sys.argv[3])
         request(s, OP_LIST)
         print("list 2: %d bytes" % len(s.recv(70000)), flush=True)
+        return
+    if mode == "live":
+        live(s, sys.argv[3], sys.argv[4], sys.argv[5:] == ["complete"])
         return
     if mode == "version99":
         request(s, OP_TAKEOVER, version=99)

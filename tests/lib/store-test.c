@@ -421,7 +421,7 @@ test_names_random(void)
 	char held[NGROUPS], buf[32];
 	int i, k, op, wrong = 0, lists = 0;
 	unsigned r = 12345;
-	size_t len;
+	size_t len, most_unsorted = 0, many_holes = 0;
 
 	if (store_init(&s, base) == -1)
 		bail("store_init");
@@ -444,7 +444,10 @@ test_names_random(void)
 			    store_put(&s, buf, len, &fds[i], 1, 1, 0) != 0)
 				bail("replace");
 		}
-		if (k % 997 == 0) {
+		if (s.nunsorted > most_unsorted)
+			most_unsorted = s.nunsorted;
+		many_holes += s.holes > s.nsorted / 8;
+		if (k % 1999 == 0) {
 			lists++;
 			if (list_walk(&s, 4096, keep_all, NULL, NULL, 0) < 1)
 				wrong++;
@@ -455,6 +458,10 @@ test_names_random(void)
 	ok(lists > 10 && wrong == 0,
 	    "20000 random stores, replaces and removals: each held group "
 	    "listed once, in order, at %d points", lists);
+	ok(most_unsorted == 255, "groups added are sorted in 256 at a time "
+	    "between listings (at most %zu waited)", most_unsorted);
+	ok(many_holes == 0, "the holes removals leave stay within an eighth "
+	    "of the sorted slots");
 	store_free(&s);
 }
 
