@@ -44,17 +44,22 @@ SERVE_MODE=(sh -c 'exec python3 "$0" $(cat "$1")' "$SERVER")
 	local refresh
 	for refresh in "" --refresh; do
 		: >"$TMP/fds"
-		# Each instance says what it has at 3, 4 and 5 and exits 0.
+		# The first two instances say what they have at 3, 4 and 5 and
+		# exit 0; the third waits, so that SIGTERM always finds one
+		# running and run's status is that one's.
 		"$FDPASS" exec -l "unix:$TMP/inherited$refresh.sock" --fdname inh -- \
 		    "$FDPASS" run $refresh --restart=always -l tcp:127.0.0.1:0 \
-		    --fdname http web -- sh -c 'exec "$0" describe 3 4 5 >>"$1"' \
+		    --fdname http web -- sh -c '
+			[ "$(wc -l <"$1")" -ge 6 ] && exec sleep 600
+			exec "$0" describe 3 4 5 >>"$1"' \
 		    "$FDPASS" "$TMP/fds" 2>"$TMP/run.log" 3>&- 4>&- 5>&- &
 		RUN_PID=$!
-		logged 'started pid' 2
-		wait_for sh -c '[ "$(wc -l <"$0")" -ge 6 ]' "$TMP/fds"
+		logged 'started pid' 3
 		kill -TERM "$RUN_PID"
 		wait_run
-		[ "$RUN_STATUS" = 0 ]
+		[ "$RUN_STATUS" = 143 ]
+		run wc -l <"$TMP/fds"
+		assert_output 6
 		run sed -n 1,3p "$TMP/fds"
 		assert_line --index 0 --regexp "^3 socket inode=[0-9]+ family=unix type=stream .*listening=yes local=$TMP/inherited$refresh.sock .*fdname=inh\$"
 		assert_line --index 1 --regexp "^4 socket inode=[0-9]+ family=inet type=stream .*local=127.0.0.1:$PORT .*fdname=web\$"
