@@ -35,6 +35,7 @@ main(int argc, char **argv)
 {
 	size_t i;
 
+	cmd_log_start();
 	if (argc < 2)
 		return fdpass_usage(stderr, EXIT_USAGE);
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||

@@ -12,17 +12,36 @@
 
 #include "log.h"
 
+/*
+ * Standard error line-buffered: each message reaches it in one write(2),
+ * whole, so that it is not cut by what a program fdpass runs (which shares
+ * it) writes at the same moment. Messages end with a newline, so nothing
+ * waits in the buffer for long.
+ */
+void
+cmd_log_start(void)
+{
+	setvbuf(stderr, NULL, _IOLBF, 0);
+}
+
+/* "fdpass: CMD: " and the message, a line. */
+static void
+log_line(const char *cmd, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "fdpass: %s: ", cmd);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 /* Every message names the program and the command, like "fdpass: send: ...". */
 void
 cmd_warn(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "fdpass: %s: ", cmd);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	log_line(cmd, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 int cmd_verbose;
@@ -35,11 +54,9 @@ cmd_log(const char *cmd, const char *fmt, ...)
 
 	if (!cmd_verbose)
 		return;
-	fprintf(stderr, "fdpass: %s: ", cmd);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	log_line(cmd, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 static const char *const op_names[] = {

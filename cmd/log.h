@@ -12,6 +12,9 @@
 #define EXIT_USAGE	2	/* bad arguments */
 #define EXIT_SYSTEM	3	/* a system or communication failure */
 
+/* Called first in main: each message to stderr in one write. */
+void	 cmd_log_start(void);
+
 /* Print "fdpass: CMD: message" to stderr. */
 void	 cmd_warn(const char *cmd, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));

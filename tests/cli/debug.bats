@@ -120,6 +120,22 @@ os.execv(sys.argv[1], [sys.argv[1], "send", "s", str(a.fileno())])' "$FDPASS"
 	assert_success
 }
 
+# stderr is shared with the programs fdpass runs (run's instances, exec's
+# program after a failed exec): a message written in pieces could be cut
+# by theirs.
+@test "each message and -v line reaches stderr in one write" {
+	command -v strace >/dev/null || skip "strace is not installed"
+	start_broker
+	run strace -qq -e trace=write -e signal=none -s 4096 -o "$TMP/trace" \
+	    "$FDPASS" recv -v web
+	assert_failure 1
+	run grep '^write(2, ' "$TMP/trace"
+	assert_line --index 0 --regexp '^write\(2, "fdpass: recv: -> RETRIEVE flags=0x0 name=\\"web\\" fds=0\\n", [0-9]+\) += [0-9]+$'
+	assert_line --index 1 --regexp '^write\(2, "fdpass: recv: <- RETRIEVE reply status=5 \(no such name\) flags=0x0 fds=0\\n", [0-9]+\) += [0-9]+$'
+	assert_line --index 2 --regexp '^write\(2, "fdpass: recv: [^"]*web[^"]*\\n", [0-9]+\) += [0-9]+$'
+	[ "${#lines[@]}" -eq 3 ]
+}
+
 @test "-v says when no reply came" {
 	python3 "$BATS_TEST_DIRNAME/peer.py" die-mid-request "$TMP/fake.sock" >"$TMP/ready" &
 	for i in $(seq 100); do [ -s "$TMP/ready" ] && break; sleep 0.1; done
