@@ -473,7 +473,8 @@ live_send_changed(struct broker *b, struct live *lv)
 /*
  * The pause: serving stops; the groups the copy has not reached yet and
  * those changed behind it go over, then the clients. On failure the taker
- * is dropped and this broker serves on.
+ * is dropped, which ends the copy (handover_dropped), and this broker
+ * serves on.
  */
 static void
 live_pause(struct broker *b)
@@ -492,13 +493,10 @@ live_pause(struct broker *b)
 		while ((n = handover_next(b, &lv->ho, 1, &lv->at)) > 0)
 			continue;
 	if (n == 0 && live_send_changed(b, lv) == 0 &&
-	    handover_finish(b, &lv->ho, taker) == 0) {
+	    handover_finish(b, &lv->ho, taker) == 0)
 		live_free(b);
-		return;
-	}
-	live_free(b);
-	handover_failed(taker);
-	client_drop(taker);
+	else
+		client_drop(taker);
 }
 
 /*
@@ -549,9 +547,7 @@ live_more(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	if (n == -1) {
-		live_free(b);
-		handover_failed(taker);
-		client_drop(taker);
+		client_drop(taker);	/* which ends the copy */
 		return;
 	}
 	for (i = 0; i < n; i++)
