@@ -569,7 +569,8 @@ live_ends(evutil_socket_t fd, short what, void *arg)
 /*
  * Start a live copy: the listening socket now, the groups as the taker's
  * socket takes them, from the loop; without the memory for it, the
- * takeover goes all at once. Returns -1 to drop the taker.
+ * takeover goes all at once. Returns -1 to drop the taker, which ends
+ * the copy (handover_dropped).
  */
 static int
 live_start(struct broker *b, struct client *taker)
@@ -599,9 +600,7 @@ live_start(struct broker *b, struct client *taker)
 		lv->ho.serving = 1;
 		return 0;
 	}
-	live_free(b);
-	handover_failed(taker);
-	return -1;
+	return -1;	/* dropping the taker ends the copy */
 }
 
 /* Whether c is a live copy's taker, which may only wait for the pause. */
